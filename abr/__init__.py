@@ -1,0 +1,1 @@
+"""Adaptive bitrate: controllers, bandwidth estimation, trace-driven simulator (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""Offline downloads: queue, crash-safe journal, storage accounting."""

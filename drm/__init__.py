@@ -1,0 +1,1 @@
+"""Offline licenses and encryption at rest."""

@@ -1,0 +1,1 @@
+"""The playback engine: manifest model, OCA ranking and failover, fetcher, remux and mpv feed."""

@@ -1,0 +1,1 @@
+"""The Qt desktop app. The only package that imports Qt widgets."""
