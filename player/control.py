@@ -1,0 +1,65 @@
+"""The engine's surface as the UI, the CLI and QA see it.
+
+Intents go down as method calls; snapshots and events come up through the
+``on_event`` / ``on_snapshot`` callbacks given at construction (called from the
+engine's own thread: the UI bridge re-posts them onto the Qt thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from player.events import PlaybackSnapshot, PlayerEvent, TrackInfo
+
+
+@dataclass(frozen=True)
+class OcaCandidate:
+    id: str
+    base_url: str
+    rank: int = 0
+    weight: float = 1.0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PlayRequest:
+    """Everything needed to start one playback.
+
+    For the reference service: ``manifest_url`` is the top OCA's manifest and ``ocas``
+    the ranked list from the playback API, with ``manifest_path`` the manifest relative
+    to each OCA's base URL. For any third-party stream only ``manifest_url`` is set.
+    ``refresh`` is called on 401/403 to get fresh signed OCA URLs.
+    """
+
+    manifest_url: str
+    title: str = ""
+    ocas: tuple[OcaCandidate, ...] = ()
+    manifest_path: str = ""
+    start_s: float = 0.0
+    audio_language: str | None = None
+    subtitle_language: str | None = None
+    abr_algorithm: str = "default"
+    abr_params: dict[str, str] = field(default_factory=dict)
+    throttle: str | None = None  # preset name or trace file path, shapes our own downloads
+    refresh: Callable[[], "PlayRequest"] | None = None
+
+
+SnapshotCallback = Callable[[PlaybackSnapshot], None]
+EventCallback = Callable[[PlayerEvent], None]
+
+
+class PlaybackControl(Protocol):
+    def play(self, request: PlayRequest) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def toggle_pause(self) -> None: ...
+    def seek(self, position_s: float) -> None: ...
+    def stop(self) -> None: ...
+    def set_volume(self, volume: int) -> None: ...
+    def set_muted(self, muted: bool) -> None: ...
+    def set_audio_language(self, language: str) -> None: ...
+    def set_subtitle_language(self, language: str | None) -> None: ...
+    def set_quality_cap(self, rung: int | None) -> None: ...
+    def tracks(self) -> list[TrackInfo]: ...
+    def snapshot(self) -> PlaybackSnapshot: ...
