@@ -1,0 +1,1 @@
+"""Edge servers (OCAs): ranking from measurements (pure) and their persisted statistics."""
