@@ -18,6 +18,7 @@ from marquee import __version__
 # Modules that contribute subcommands, in help order.
 # Each module defines register(subparsers). Add a line when a package gains commands.
 COMMAND_MODULES = (
+    "service.cli",
     "marquee.app_cli",
 )
 

@@ -1,0 +1,400 @@
+"""HTTP client of the reference service (httpx), for the app, the engine and tools.
+
+``ServiceClient`` is synchronous; ``AsyncServiceClient`` has the same methods as
+coroutines. Both build requests and parse answers with the same pure helpers
+(``_calls``), sign in with a persisted device id, refresh the access token on a
+401 (or shortly before it expires) and retry once, and translate every failure
+into ``NetworkError`` (cannot reach the service) or ``ServiceRequestError`` (a
+``ServiceError`` carrying the HTTP status and the service's error code), with a
+message a person understands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, TypeVar
+
+import httpx
+
+from marquee import paths
+from marquee.clock import Clock, SystemClock
+from marquee.errors import NetworkError, ServiceError
+
+DEMO_EMAIL = "demo@marquee.test"
+DEMO_PASSWORD = "marquee"
+REFRESH_MARGIN_S = 30.0
+
+T = TypeVar("T")
+
+
+class ServiceRequestError(ServiceError):
+    def __init__(self, message: str, *, status: int, code: str, user_message: str | None = None) -> None:
+        super().__init__(message, user_message=user_message, code=code)
+        self.status = status
+
+
+_PLAIN = {
+    "invalid_credentials": "The e-mail address or password is wrong.",
+    "invalid_refresh_token": "Your session has ended. Please sign in again.",
+    "token_expired": "Your session has ended. Please sign in again.",
+    "maturity_restricted": "This title is not available on this profile.",
+    "content_missing": "The demo videos have not been built yet. Run `marquee content build`.",
+    "unknown_title": "This title is no longer available.",
+}
+
+
+# -- typed results ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Session:
+    account_id: str
+    device_id: str
+    access_token: str
+    refresh_token: str
+    expires_at: float  # wall seconds
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    avatar_color: str
+    maturity: str
+
+
+@dataclass(frozen=True)
+class Tile:
+    title_id: str
+    title: str
+    kind: str
+    year: int
+    genres: tuple[str, ...]
+    poster: str
+    backdrop: str
+    episode_id: str | None = None
+    progress: float | None = None
+    position_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    title: str
+    kind: str
+    items: tuple[Tile, ...]
+
+
+@dataclass(frozen=True)
+class OcaEndpoint:
+    id: str
+    name: str
+    base_url: str
+    rank: int
+    weight: float
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class PlaybackInfo:
+    playback_id: str
+    title_id: str
+    episode_id: str | None
+    media_id: str
+    expires_at: float
+    dash_url: str
+    hls_url: str
+    manifests: Mapping[str, str]
+    ocas: tuple[OcaEndpoint, ...]
+    start_position_s: float = 0.0
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _tile(d: Mapping[str, Any]) -> Tile:
+    return Tile(d["title_id"], d["title"], d["kind"], int(d.get("year", 0)), tuple(d.get("genres", ())),
+                d.get("poster", ""), d.get("backdrop", ""), d.get("episode_id"), d.get("progress"), d.get("position_s"))
+
+
+def _playback(d: Mapping[str, Any]) -> PlaybackInfo:
+    ocas = tuple(OcaEndpoint(o["id"], o.get("name", o["id"]), o["base_url"], int(o["rank"]), float(o.get("weight", 1.0)),
+                             float(o.get("score", 0.0))) for o in d["ocas"])
+    return PlaybackInfo(d["playback_id"], d["title_id"], d.get("episode_id"), d["media_id"], float(d["expires_at"]),
+                        d["dash_url"], d["hls_url"], dict(d["manifests"]), ocas, float(d.get("start_position_s", 0.0)),
+                        raw=d)
+
+
+# -- pure request/answer helpers ----------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    json: Any = None
+    params: Mapping[str, str] | None = None
+    auth: bool = True
+
+
+class _calls:
+    @staticmethod
+    def rows(d: Any) -> list[Row]:
+        return [Row(r["id"], r["title"], r["kind"], tuple(_tile(t) for t in r["items"])) for r in d["rows"]]
+
+    @staticmethod
+    def profiles(d: Any) -> list[Profile]:
+        return [Profile(p["id"], p["name"], p["avatar_color"], p["maturity"]) for p in d["profiles"]]
+
+    @staticmethod
+    def profile(p: Any) -> Profile:
+        return Profile(p["id"], p["name"], p["avatar_color"], p["maturity"])
+
+    @staticmethod
+    def search(d: Any) -> list[Tile]:
+        return [_tile(t) for t in d["results"]]
+
+
+def _error_from(response: httpx.Response) -> ServiceRequestError:
+    try:
+        err = response.json()["error"]
+        code, message = str(err["code"]), str(err["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = f"http_{response.status_code}", response.text[:200] or response.reason_phrase
+    plain = _PLAIN.get(code)
+    if plain is None:
+        plain = ("The Marquee service had a problem. Please try again in a moment." if response.status_code >= 500
+                 else f"The Marquee service refused the request: {message}")
+    return ServiceRequestError(f"{response.request.method} {response.request.url.path}: "
+                               f"{response.status_code} {code}: {message}",
+                               status=response.status_code, code=code, user_message=plain)
+
+
+def _network_error(base_url: str, exc: Exception) -> NetworkError:
+    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable"
+    return NetworkError(f"{kind}: {base_url}: {exc}", code=kind,
+                        user_message=f"Cannot reach the Marquee service at {base_url}. Check that it is running "
+                                     "and that you are online.")
+
+
+def _session(d: Mapping[str, Any], now: float) -> Session:
+    return Session(d["account_id"], d["device_id"], d["access_token"], d["refresh_token"],
+                   now + float(d.get("expires_in", 900)))
+
+
+def load_device_id() -> str:
+    """This installation's device id, created once under the data directory."""
+    path = paths.data_dir() / "device_id"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    except OSError:
+        pass
+    value = "dev-" + uuid.uuid4().hex
+    path.write_text(value + "\n", encoding="utf-8")
+    return value
+
+
+class _Base:
+    def __init__(self, base_url: str, *, device_id: str | None, device_name: str, clock: Clock | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.device_id = device_id or load_device_id()
+        self.device_name = device_name
+        self.clock = clock or SystemClock()
+        self.session: Session | None = None
+        self._credentials: tuple[str, str] | None = None
+
+    def _login_call(self, email: str, password: str) -> Call:
+        return Call("POST", "/v1/auth/login", {"email": email, "password": password, "device_id": self.device_id,
+                                               "device_name": self.device_name}, auth=False)
+
+    def _refresh_call(self) -> Call:
+        assert self.session is not None
+        return Call("POST", "/v1/auth/refresh", {"refresh_token": self.session.refresh_token}, auth=False)
+
+    def _headers(self, call: Call) -> dict[str, str]:
+        if not call.auth:
+            return {}
+        if self.session is None:
+            raise ServiceRequestError("not signed in", status=401, code="not_signed_in",
+                                      user_message="Please sign in first.")
+        return {"Authorization": f"Bearer {self.session.access_token}"}
+
+    def _needs_refresh(self) -> bool:
+        return self.session is not None and self.session.expires_at - self.clock.wall() < REFRESH_MARGIN_S
+
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceRequestError(f"{response.request.url}: not JSON", status=response.status_code,
+                                      code="bad_response", user_message="The Marquee service sent a bad answer.") from None
+
+
+class ServiceClient(_Base):
+    def __init__(self, base_url: str, *, device_id: str | None = None, device_name: str = "Marquee desktop",
+                 timeout: float = 10.0, transport: httpx.BaseTransport | None = None, clock: Clock | None = None) -> None:
+        super().__init__(base_url, device_id=device_id, device_name=device_name, clock=clock)
+        self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                                  transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ServiceClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, call: Call) -> httpx.Response:
+        try:
+            return self._http.request(call.method, call.path, json=call.json, params=call.params,
+                                      headers=self._headers(call))
+        except httpx.TransportError as exc:
+            raise _network_error(self.base_url, exc) from exc
+
+    def _request(self, call: Call, parse: Callable[[Any], T] = lambda d: d) -> T:
+        if call.auth and self._needs_refresh():
+            self._renew()
+        response = self._send(call)
+        if response.status_code == 401 and call.auth and self.session is not None:
+            self._renew()
+            response = self._send(call)
+        return parse(self._decode(response))
+
+    def _renew(self) -> None:
+        try:
+            self.session = _session(self._decode(self._send(self._refresh_call())), self.clock.wall())
+        except ServiceRequestError as exc:
+            if exc.status != 401 or self._credentials is None:
+                raise
+            self.login(*self._credentials)
+
+    def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Session:
+        self.session = _session(self._decode(self._send(self._login_call(email, password))), self.clock.wall())
+        self._credentials = (email, password)
+        return self.session
+
+    def refresh(self) -> Session:
+        self._renew()
+        assert self.session is not None
+        return self.session
+
+    def health(self) -> dict[str, Any]:
+        return self._request(Call("GET", "/health", auth=False))
+
+    def catalog(self) -> list[dict[str, Any]]:
+        return self._request(Call("GET", "/v1/catalog", auth=False), lambda d: list(d["titles"]))
+
+    def profiles(self) -> list[Profile]:
+        return self._request(Call("GET", "/v1/profiles"), _calls.profiles)
+
+    def create_profile(self, name: str, maturity: str | None = None) -> Profile:
+        body = {"name": name, **({"maturity": maturity} if maturity else {})}
+        return self._request(Call("POST", "/v1/profiles", body), _calls.profile)
+
+    def rows(self, profile_id: str) -> list[Row]:
+        return self._request(Call("GET", f"/v1/profiles/{profile_id}/rows"), _calls.rows)
+
+    def title(self, title_id: str, profile_id: str | None = None) -> dict[str, Any]:
+        params = {"profile_id": profile_id} if profile_id else None
+        return self._request(Call("GET", f"/v1/titles/{title_id}", params=params, auth=profile_id is not None))
+
+    def search(self, query: str, profile_id: str | None = None) -> list[Tile]:
+        params = {"q": query, **({"profile_id": profile_id} if profile_id else {})}
+        return self._request(Call("GET", "/v1/search", params=params, auth=profile_id is not None), _calls.search)
+
+    def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
+        body = {"profile_id": profile_id, "title_id": title_id, **({"episode_id": episode_id} if episode_id else {})}
+        return self._request(Call("POST", "/v1/playback", body), _playback)
+
+    def add_history(self, profile_id: str, title_id: str, position_s: float, duration_s: float,
+                    episode_id: str | None = None) -> dict[str, Any]:
+        body = {"title_id": title_id, "position_s": position_s, "duration_s": duration_s,
+                **({"episode_id": episode_id} if episode_id else {})}
+        return self._request(Call("POST", f"/v1/profiles/{profile_id}/history", body))
+
+    def get_bytes(self, url: str) -> bytes:
+        """Artwork and other absolute URLs handed out by the service."""
+        try:
+            response = self._http.get(url)
+        except httpx.TransportError as exc:
+            raise _network_error(self.base_url, exc) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.content
+
+
+class AsyncServiceClient(_Base):
+    """The same API as ``ServiceClient`` with coroutines (one ``httpx.AsyncClient``)."""
+
+    def __init__(self, base_url: str, *, device_id: str | None = None, device_name: str = "Marquee desktop",
+                 timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Clock | None = None) -> None:
+        super().__init__(base_url, device_id=device_id, device_name=device_name, clock=clock)
+        self._http = httpx.AsyncClient(base_url=self.base_url,
+                                       timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), transport=transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncServiceClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, call: Call) -> httpx.Response:
+        try:
+            return await self._http.request(call.method, call.path, json=call.json, params=call.params,
+                                            headers=self._headers(call))
+        except httpx.TransportError as exc:
+            raise _network_error(self.base_url, exc) from exc
+
+    async def _request(self, call: Call, parse: Callable[[Any], T] = lambda d: d) -> T:
+        if call.auth and self._needs_refresh():
+            await self._renew()
+        response = await self._send(call)
+        if response.status_code == 401 and call.auth and self.session is not None:
+            await self._renew()
+            response = await self._send(call)
+        return parse(self._decode(response))
+
+    async def _renew(self) -> None:
+        try:
+            self.session = _session(self._decode(await self._send(self._refresh_call())), self.clock.wall())
+        except ServiceRequestError as exc:
+            if exc.status != 401 or self._credentials is None:
+                raise
+            await self.login(*self._credentials)
+
+    async def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Session:
+        self.session = _session(self._decode(await self._send(self._login_call(email, password))), self.clock.wall())
+        self._credentials = (email, password)
+        return self.session
+
+    async def refresh(self) -> Session:
+        await self._renew()
+        assert self.session is not None
+        return self.session
+
+    async def health(self) -> dict[str, Any]:
+        return await self._request(Call("GET", "/health", auth=False))
+
+    async def profiles(self) -> list[Profile]:
+        return await self._request(Call("GET", "/v1/profiles"), _calls.profiles)
+
+    async def rows(self, profile_id: str) -> list[Row]:
+        return await self._request(Call("GET", f"/v1/profiles/{profile_id}/rows"), _calls.rows)
+
+    async def title(self, title_id: str, profile_id: str | None = None) -> dict[str, Any]:
+        params = {"profile_id": profile_id} if profile_id else None
+        return await self._request(Call("GET", f"/v1/titles/{title_id}", params=params, auth=profile_id is not None))
+
+    async def search(self, query: str, profile_id: str | None = None) -> list[Tile]:
+        params = {"q": query, **({"profile_id": profile_id} if profile_id else {})}
+        return await self._request(Call("GET", "/v1/search", params=params, auth=profile_id is not None),
+                                   _calls.search)
+
+    async def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
+        body = {"profile_id": profile_id, "title_id": title_id, **({"episode_id": episode_id} if episode_id else {})}
+        return await self._request(Call("POST", "/v1/playback", body), _playback)

@@ -1,0 +1,107 @@
+"""Start the reference service and its OCAs as a child process for the app.
+
+The child is ``python -m marquee serve --port 0 --watch-stdin``: it prints its URL
+on the first line, and exits when its stdin closes, so it dies with us even on
+``kill -9`` of the parent (the pipe closes with the parent's process).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from marquee.errors import ServiceError
+
+
+class EmbeddedService:
+    def __init__(self, process: subprocess.Popen[bytes], url: str, stderr_tail: collections.deque[str]) -> None:
+        self.process = process
+        self.url = url
+        self._stderr_tail = stderr_tail
+
+    @property
+    def admin_url(self) -> str:
+        return self.url + "/v1/admin"
+
+    def stderr_tail(self) -> str:
+        return "".join(self._stderr_tail)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()  # the child's stdin watcher shuts it down cleanly
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "EmbeddedService":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, timeout: float = 30.0,
+                           extra_args: list[str] | None = None, env: dict[str, str] | None = None,
+                           verbose: bool = False) -> EmbeddedService:
+    """Launch ``marquee serve`` on free loopback ports; returns when ``/health`` answers 200."""
+    cmd = [sys.executable, "-m", "marquee", *(["-v"] if verbose else []), "serve", "--host", "127.0.0.1",
+           "--port", "0", "--ocas", str(ocas), "--admin", "--watch-stdin"]
+    if content_dir is not None:
+        cmd += ["--content", str(content_dir)]
+    cmd += extra_args or []
+    process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, **(env or {})})
+    tail: collections.deque[str] = collections.deque(maxlen=40)
+    assert process.stderr is not None and process.stdout is not None
+
+    def pump_stderr() -> None:
+        assert process.stderr is not None
+        for line in iter(process.stderr.readline, b""):
+            tail.append(line.decode("utf-8", "replace"))
+
+    threading.Thread(target=pump_stderr, name="embedded-stderr", daemon=True).start()
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(process.stdout.readline().decode().strip()),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    reader.join(timeout)
+    service = EmbeddedService(process, first[0] if first else "", tail)
+
+    def fail(reason: str) -> ServiceError:
+        service.stop(1.0)
+        time.sleep(0.1)
+        return ServiceError(f"the embedded service {reason}; its last output:\n{service.stderr_tail()}",
+                            code="embedded_start_failed",
+                            user_message=f"The built-in Marquee service could not start ({reason}).")
+
+    if not service.url.startswith("http"):
+        raise fail("did not print its URL" if process.poll() is None else f"exited with code {process.returncode}")
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise fail(f"exited with code {process.returncode}")
+        try:
+            if httpx.get(service.url + "/health", timeout=2.0).status_code == 200:
+                return service
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise fail(f"did not become healthy within {timeout:g} s")

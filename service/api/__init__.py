@@ -1,0 +1,1 @@
+"""HTTP routes of the reference service, one module per area; each exposes ``routes()``."""

@@ -1,0 +1,114 @@
+"""Shared pieces of the route handlers: JSON errors, body validation, auth, tiles."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from marquee.errors import ServiceError
+from service.catalog import Title, maturity_level
+from service.runtime import Runtime
+from service.store import Profile
+from service.tokens import AccessClaims, TokenError, verify_access_token
+
+MAX_BODY = 256 * 1024
+
+
+class ApiError(ServiceError):
+    """An error answered to the client as ``{"error": {"code", "message"}}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "body_too_large", f"the request body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+    return body
+
+
+def field_str(body: Mapping[str, Any], key: str, *, required: bool = True, max_len: int = 200) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise ApiError(400, "missing_field", f"'{key}' is required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "invalid_field", f"'{key}' must be a non-empty string")
+    if len(value) > max_len:
+        raise ApiError(400, "invalid_field", f"'{key}' is longer than {max_len} characters")
+    return value
+
+
+def field_number(body: Mapping[str, Any], key: str, *, lo: float = 0.0, hi: float = 1e9) -> float:
+    value = body.get(key)
+    if value is None:
+        raise ApiError(400, "missing_field", f"'{key}' is required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ApiError(400, "invalid_field", f"'{key}' must be a number")
+    if not lo <= value <= hi:
+        raise ApiError(400, "invalid_field", f"'{key}' must be between {lo:g} and {hi:g}")
+    return float(value)
+
+
+def authenticate(request: Request) -> AccessClaims:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", "sign in first: send 'Authorization: Bearer <access_token>'")
+    rt = runtime(request)
+    try:
+        return verify_access_token(rt.secret, token.strip(), rt.clock.wall())
+    except TokenError as exc:
+        code = "token_expired" if exc.reason == "expired" else "invalid_token"
+        raise ApiError(401, code, f"the access token is {exc.reason}; refresh it or sign in again") from None
+
+
+def own_profile(request: Request, profile_id: str | None) -> Profile:
+    claims = authenticate(request)
+    profile = runtime(request).store.profile(profile_id) if profile_id else None
+    if profile is None or profile.account_id != claims.account_id:
+        raise ApiError(404, "unknown_profile", f"no profile {profile_id!r} on this account")
+    return profile
+
+
+def optional_profile(request: Request) -> Profile | None:
+    pid = request.query_params.get("profile_id")
+    return own_profile(request, pid) if pid else None
+
+
+def profile_level(profile: Profile | None) -> int:
+    return maturity_level(profile.maturity) if profile else 3
+
+
+def artwork_urls(request: Request, title_id: str, variant: int) -> dict[str, str]:
+    base = str(request.base_url).rstrip("/")
+    return {"poster": f"{base}/artwork/{title_id}/poster-{variant}.jpg",
+            "backdrop": f"{base}/artwork/{title_id}/backdrop-{variant}.jpg"}
+
+
+def tile(request: Request, title: Title, variant: int, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"title_id": title.id, "title": title.title, "kind": title.kind, "year": title.year,
+                           "genres": list(title.genres), "maturity": title.maturity, **artwork_urls(request, title.id, variant)}
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out

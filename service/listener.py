@@ -1,0 +1,97 @@
+"""One uvicorn HTTP server on one socket that can stop listening and listen again.
+
+Used for the service and each OCA, all on one asyncio loop. ``stop(abort=True)``
+closes the listening socket and aborts every open connection (the "down" fault:
+new connections are refused, open ones reset); ``start()`` re-binds the same port.
+Signals are handled by the owner (``service.server``), not by uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import Any, Generator
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("marquee.service.listener")
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with TCP_NODELAY set on every accepted connection."""
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(256)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class Listener:
+    def __init__(self, app: Any, host: str, port: int, *, name: str, keep_alive_s: float = 30.0) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self._config = uvicorn.Config(app, host=host, port=port, lifespan="off", access_log=False, log_config=None, interface="asgi3", proxy_headers=False,
+                                      http=NoDelayH11Protocol, timeout_keep_alive=int(keep_alive_s),
+                                      server_header=False, date_header=False)
+        self._config.load()
+        self._server = _Server(self._config)
+        self._server.lifespan = self._config.lifespan_class(self._config)
+        self.listening = False
+
+    async def start(self) -> None:
+        """Bind (the same port after a stop) and accept connections."""
+        if self.listening:
+            return
+        sock = bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        await self._server.startup(sockets=[sock])
+        self.listening = True
+        log.debug("listening", extra={"fields": {"server": self.name, "port": self.port}})
+
+    def connections(self) -> int:
+        return len(self._server.server_state.connections)
+
+    async def stop(self, *, abort: bool = True) -> None:
+        """Stop listening; abort (reset) or gracefully close the open connections."""
+        if not self.listening:
+            return
+        self.listening = False
+        for server in getattr(self._server, "servers", []):
+            server.close()
+        for conn in list(self._server.server_state.connections):
+            transport = getattr(conn, "transport", None)
+            if abort and transport is not None:
+                transport.abort()
+            else:
+                conn.shutdown()
+        for server in getattr(self._server, "servers", []):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2.0)
+        self._server.servers = []
+        log.debug("stopped", extra={"fields": {"server": self.name, "port": self.port}})

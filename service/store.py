@@ -1,0 +1,164 @@
+"""The service's SQLite storage (WAL). The only module here that imports sqlite3.
+
+Schema changes are appended to ``MIGRATIONS`` (never edited): later features
+(licenses, sync, telemetry) add their tables the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from service.rows import WatchEvent
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE accounts (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+                           created_at REAL NOT NULL);
+    CREATE TABLE profiles (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
+                           name TEXT NOT NULL, avatar_color TEXT NOT NULL, maturity TEXT NOT NULL,
+                           taste TEXT NOT NULL DEFAULT '[]', position INTEGER NOT NULL, created_at REAL NOT NULL);
+    CREATE TABLE devices (account_id TEXT NOT NULL REFERENCES accounts(id), device_id TEXT NOT NULL,
+                          name TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL,
+                          PRIMARY KEY (account_id, device_id));
+    CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                                 expires_at REAL NOT NULL);
+    CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, profile_id TEXT NOT NULL REFERENCES profiles(id),
+                          title_id TEXT NOT NULL, episode_id TEXT, position_s REAL NOT NULL,
+                          duration_s REAL NOT NULL, watched_at REAL NOT NULL);
+    CREATE INDEX history_profile ON history(profile_id, watched_at);
+    """,
+]
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    account_id: str
+    name: str
+    avatar_color: str
+    maturity: str
+    taste: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "avatar_color": self.avatar_color, "maturity": self.maturity}
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                self._db.executescript(f"BEGIN; {script}; PRAGMA user_version={i}; COMMIT;")
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    # meta
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._exec("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                   (key, value))
+
+    # accounts and profiles
+    def create_account(self, email: str, password_hash: str, now: float) -> str:
+        account_id = "a" + uuid.uuid4().hex[:12]
+        self._exec("INSERT INTO accounts VALUES(?, ?, ?, ?)", (account_id, email.lower(), password_hash, now))
+        return account_id
+
+    def account_by_email(self, email: str) -> Account | None:
+        rows = self._rows("SELECT id, email, password_hash FROM accounts WHERE email=?", (email.lower(),))
+        return Account(rows[0]["id"], rows[0]["email"], rows[0]["password_hash"]) if rows else None
+
+    def create_profile(self, account_id: str, name: str, avatar_color: str, maturity: str,
+                       taste: Sequence[str], now: float) -> Profile:
+        with self._lock:
+            pos = self._db.execute("SELECT COUNT(*) FROM profiles WHERE account_id=?", (account_id,)).fetchone()[0]
+            pid = "p" + uuid.uuid4().hex[:12]
+            self._db.execute("INSERT INTO profiles VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                             (pid, account_id, name, avatar_color, maturity, json.dumps(list(taste)), pos, now))
+        return Profile(pid, account_id, name, avatar_color, maturity, tuple(taste))
+
+    def profiles(self, account_id: str) -> list[Profile]:
+        return [self._profile(r) for r in
+                self._rows("SELECT * FROM profiles WHERE account_id=? ORDER BY position", (account_id,))]
+
+    def profile(self, profile_id: str) -> Profile | None:
+        rows = self._rows("SELECT * FROM profiles WHERE id=?", (profile_id,))
+        return self._profile(rows[0]) if rows else None
+
+    @staticmethod
+    def _profile(r: sqlite3.Row) -> Profile:
+        return Profile(r["id"], r["account_id"], r["name"], r["avatar_color"], r["maturity"],
+                       tuple(json.loads(r["taste"])))
+
+    # devices and refresh tokens
+    def upsert_device(self, account_id: str, device_id: str, name: str, now: float) -> None:
+        self._exec("INSERT INTO devices VALUES(?, ?, ?, ?, ?) ON CONFLICT(account_id, device_id) "
+                   "DO UPDATE SET name=excluded.name, last_seen=excluded.last_seen",
+                   (account_id, device_id, name, now, now))
+
+    def add_refresh_token(self, token_hash: str, account_id: str, device_id: str, expires_at: float) -> None:
+        self._exec("INSERT INTO refresh_tokens VALUES(?, ?, ?, ?)", (token_hash, account_id, device_id, expires_at))
+
+    def take_refresh_token(self, token_hash: str, now: float) -> tuple[str, str] | None:
+        """Consume a refresh token (they rotate): (account_id, device_id), or None if unknown/expired."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM refresh_tokens WHERE token_hash=?", (token_hash,)).fetchone()
+            self._db.execute("DELETE FROM refresh_tokens WHERE token_hash=? OR expires_at<?", (token_hash, now))
+        if row is None or row["expires_at"] <= now:
+            return None
+        return row["account_id"], row["device_id"]
+
+    # watch history
+    def add_history(self, ev: WatchEvent) -> None:
+        self._exec("INSERT INTO history(profile_id, title_id, episode_id, position_s, duration_s, watched_at) "
+                   "VALUES(?, ?, ?, ?, ?, ?)",
+                   (ev.profile_id, ev.title_id, ev.episode_id, ev.position_s, ev.duration_s, ev.watched_at))
+
+    def history(self, profile_id: str | None = None, since: float | None = None) -> list[WatchEvent]:
+        sql = "SELECT * FROM history WHERE 1=1"
+        args: list[Any] = []
+        if profile_id is not None:
+            sql += " AND profile_id=?"
+            args.append(profile_id)
+        if since is not None:
+            sql += " AND watched_at>=?"
+            args.append(since)
+        return [WatchEvent(r["profile_id"], r["title_id"], r["episode_id"], r["position_s"], r["duration_s"],
+                           r["watched_at"]) for r in self._rows(sql + " ORDER BY watched_at, id", args)]
