@@ -1,0 +1,303 @@
+"""The main window: navigation bar, pages, offline banner, profile menu.
+
+Routing only: pages emit what the user wants (open a title, play), the shell
+switches pages and asks the service/bridge; no page knows another.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from marquee.errors import MarqueeError
+from ui.catalog import Episode, Profile, Tile, TitleDetail
+from ui.context import AppContext
+from ui.icons import icon
+from ui.views.home import HomePage
+from ui.views.profiles import ProfilePicker
+from ui.views.search import SearchPage
+from ui.views.title_page import TitlePage
+
+log = logging.getLogger("marquee.ui.shell")
+
+HEALTH_INTERVAL_MS = 5000
+
+
+class NavBar(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("NavBar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(44, 14, 36, 14)
+        lay.setSpacing(10)
+        lay.addWidget(QLabel("MARQUEE", objectName="Wordmark"))
+        lay.addSpacing(24)
+        self.group = QButtonGroup(self)
+        self.home = QPushButton("Home", objectName="NavLink", checkable=True)
+        self.my_list = QPushButton("My List", objectName="NavLink", checkable=True)
+        self.search = QPushButton(icon("search", 18), " Search", objectName="NavLink", checkable=True)
+        for b in (self.home, self.search):
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            self.group.addButton(b)
+            lay.addWidget(b)
+        self.my_list.hide()
+        lay.addStretch(1)
+        self.profile = QToolButton(objectName="NavIcon")
+        self.profile.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.profile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.profile.setCursor(Qt.CursorShape.PointingHandCursor)
+        lay.addWidget(self.profile)
+
+
+class Shell(QMainWindow):
+    profileChosen = Signal(object)
+
+    def __init__(self, ctx: AppContext, player_factory=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("Marquee")
+        self.setMinimumSize(960, 600)
+        root = QWidget(objectName="ShellRoot")
+        self.setCentralWidget(root)
+        vbox = QVBoxLayout(root)
+        vbox.setContentsMargins(0, 0, 0, 0)
+        vbox.setSpacing(0)
+
+        self.offline = QLabel("You're offline: showing what Marquee saved. It will reconnect by itself.",
+                              objectName="OfflineBanner")
+        self.offline.hide()
+        self.nav = NavBar()
+        vbox.addWidget(self.offline)
+        vbox.addWidget(self.nav)
+        self.stack = QStackedWidget()
+        vbox.addWidget(self.stack, 1)
+
+        self.picker = ProfilePicker(ctx)
+        self.home = HomePage(ctx)
+        self.search = SearchPage(ctx)
+        self.title_page = TitlePage(ctx)
+        for page in (self.picker, self.home, self.search, self.title_page):
+            self.stack.addWidget(page)
+        self._player_factory = player_factory
+        self.player = None
+        self._history: list[QWidget] = []
+
+        self.picker.chosen.connect(self.choose_profile)
+        self.home.openTitle.connect(self.open_title)
+        self.home.playTile.connect(self.play_tile)
+        self.search.openTitle.connect(self.open_title)
+        self.title_page.back.connect(self.go_back)
+        self.title_page.play.connect(self.play)
+        self.nav.home.clicked.connect(lambda: self.show_page(self.home, remember=False))
+        self.nav.search.clicked.connect(self.open_search)
+
+        self.menu = QMenu(self)
+        self.nav.profile.setMenu(self.menu)
+        self._build_menu()
+        QShortcut(QKeySequence("Ctrl+F"), self, self.open_search)
+        QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
+        QShortcut(QKeySequence("Ctrl+Q"), self, self.close)
+
+        self._health = QTimer(self)
+        self._health.setInterval(HEALTH_INTERVAL_MS)
+        self._health.timeout.connect(self._check_health)
+        self._health.start()
+
+        self._restore_geometry()
+        self.show_page(self.picker, remember=False)
+        self.picker.reload()
+
+    # ------------------------------------------------------------ navigation
+    def current(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def show_page(self, page: QWidget, remember: bool = True) -> None:
+        cur = self.stack.currentWidget()
+        if remember and cur is not None and cur is not page:
+            self._history.append(cur)
+        if not remember:
+            self._history.clear()
+        self.stack.setCurrentWidget(page)
+        is_chrome = page not in (self.picker,) and page is not self.player
+        self.nav.setVisible(is_chrome)
+        self.nav.home.setChecked(page is self.home)
+        self.nav.search.setChecked(page is self.search)
+        if page is self.home:
+            self.home.focus_first()
+
+    def go_back(self) -> None:
+        if self.player is not None and self.stack.currentWidget() is self.player:
+            self.player.close_player()
+        target = self._history.pop() if self._history else self.home
+        if target is self.player:
+            target = self.title_page
+        self.show_page(target, remember=False if target is self.home else True)
+        if target is not self.home and self._history and self._history[-1] is target:
+            self._history.pop()
+
+    def choose_profile(self, profile: Profile) -> None:
+        self.ctx.profile = profile
+        self.ctx.state.last_profile = profile.id
+        self.ctx.state.save()
+        self.nav.profile.setText(f" {profile.name}")
+        self.nav.profile.setIcon(_avatar_icon(profile))
+        self._build_menu()
+        self.show_page(self.home, remember=False)
+        self.home.reload()
+        self.profileChosen.emit(profile)
+
+    def switch_profile(self) -> None:
+        if self.player is not None:
+            self.player.close_player()
+        self.show_page(self.picker, remember=False)
+        self.picker.reload()
+
+    def open_title(self, tile: Tile) -> None:
+        self.title_page.load(tile.title_id)
+        self.show_page(self.title_page)
+
+    def open_search(self) -> None:
+        self.show_page(self.search, remember=self.current() is not self.search)
+        self.search.focus_box()
+
+    def play_tile(self, tile: Tile) -> None:
+        """Play straight from a tile (hero button, Continue Watching)."""
+        profile = self.ctx.profile
+        if profile is None:
+            return
+        source = self.ctx.source
+        self.ctx.tasks.run(lambda: source.title(tile.title_id, profile.id),
+                           lambda d: self._play_detail_from_tile(d, tile), self._show_error, key="play-tile")
+
+    def _play_detail_from_tile(self, d: TitleDetail, tile: Tile) -> None:
+        self.title_page.set_detail(d)
+        ep = d.find_episode(tile.episode_id) if tile.episode_id else None
+        if ep is not None:
+            self.play(d, ep, ep.position_s)
+        else:
+            ep2, start = self.title_page.resume_target()
+            self.play(d, ep2, start)
+
+    def play(self, detail: TitleDetail, episode: Episode | None, start_s: float) -> None:
+        if self._player_factory is None:
+            self.statusBar().showMessage("Playback is not available in this build.", 5000)
+            return
+        if self.player is None:
+            self.player = self._player_factory(self.ctx, self)
+            self.stack.addWidget(self.player)
+            self.player.back.connect(self.go_back)
+            self.player.fullscreenRequested.connect(self._set_fullscreen)
+        self.show_page(self.player)
+        self.player.start(detail, episode, start_s)
+
+    def _set_fullscreen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def _show_error(self, err: MarqueeError) -> None:
+        self.statusBar().showMessage(err.user_message, 6000)
+
+    # ------------------------------------------------------------ menu, settings
+    def _build_menu(self) -> None:
+        self.menu.clear()
+        if self.ctx.profile is not None:
+            self.menu.addSection(self.ctx.profile.name)
+        switch = QAction("Switch profile", self)
+        switch.triggered.connect(self.switch_profile)
+        settings = QAction(icon("settings", 16), "Settings…", self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.open_settings)
+        quit_ = QAction("Quit Marquee", self)
+        quit_.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_.triggered.connect(self.close)
+        self.menu.addAction(switch)
+        self.menu.addAction(settings)
+        self.menu.addSeparator()
+        self.menu.addAction(quit_)
+
+    def open_settings(self) -> None:
+        from ui.views.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.ctx.settings, self.ctx.abr_catalog, self)
+        if dlg.exec():
+            self.ctx.settings = dlg.result_settings
+            self.ctx.save_settings(dlg.result_settings)
+
+    # ------------------------------------------------------------ offline
+    def set_offline(self, offline: bool) -> None:
+        was = self.ctx.offline
+        self.ctx.offline = offline
+        self.offline.setVisible(offline)
+        if was and not offline:
+            self.ctx.artwork.retry_failed()
+            if self.ctx.profile is not None:
+                self.home.reload()
+            elif self.stack.currentWidget() is self.picker:
+                self.picker.reload()
+
+    def _check_health(self) -> None:
+        health = getattr(self.ctx.source, "health", None)
+        if health is None:
+            return
+        self.ctx.tasks.run(health, lambda ok: self.set_offline(not ok), lambda _e: self.set_offline(True),
+                           key="health")
+
+    # ------------------------------------------------------------ window state
+    def _restore_geometry(self) -> None:
+        g = self.ctx.state.geometry
+        restored = False
+        if g:
+            try:
+                restored = self.restoreGeometry(QByteArray(base64.b64decode(g)))
+            except ValueError:
+                restored = False
+        if not restored:
+            self.resize(1440, 900)
+
+    def closeEvent(self, e: QCloseEvent) -> None:
+        if self.player is not None:
+            self.player.close_player()
+        self.ctx.state.geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode()
+        self.ctx.state.save()
+        self._health.stop()
+        super().closeEvent(e)
+
+
+def _avatar_icon(profile: Profile):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+    pm = QPixmap(64, 64)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(profile.avatar_color) if QColor(profile.avatar_color).isValid() else QColor("#e8485c"))
+    p.drawRoundedRect(QRectF(0, 0, 64, 64), 10, 10)
+    f = QFont()
+    f.setPixelSize(34)
+    f.setBold(True)
+    p.setFont(f)
+    p.setPen(QColor("white"))
+    p.drawText(QRectF(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, profile.initial)
+    p.end()
+    return QIcon(pm)

@@ -1,0 +1,318 @@
+"""Title page: backdrop, metadata, actions; seasons and episodes for series."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from marquee.errors import MarqueeError
+from ui.catalog import Episode, TitleDetail, format_clock, format_runtime
+from ui.context import AppContext
+from ui.icons import icon
+from ui.models import EpisodeModel, EpisodeRole
+
+
+class EpisodeDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(600, 86)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        ep: Episode | None = index.data(EpisodeRole)
+        if ep is None:
+            return
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = option.rect.adjusted(0, 4, 0, -4)
+        active = bool(option.state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver))
+        if active:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#22222a"))
+            p.drawRoundedRect(r, 8, 8)
+        f = QFont(p.font())
+        f.setPixelSize(26)
+        p.setFont(f)
+        p.setPen(QColor("#8c8c98"))
+        p.drawText(QRect(r.left() + 12, r.top(), 50, r.height()), Qt.AlignmentFlag.AlignCenter, str(ep.number))
+        f.setPixelSize(16)
+        f.setBold(True)
+        p.setFont(f)
+        p.setPen(QColor("#f2f2f5"))
+        text_left = r.left() + 76
+        p.drawText(QRect(text_left, r.top() + 10, r.width() - 200, 22), Qt.AlignmentFlag.AlignLeft, ep.title)
+        f.setBold(False)
+        f.setPixelSize(13)
+        p.setFont(f)
+        p.setPen(QColor("#a3a3ae"))
+        syn = p.fontMetrics().elidedText(ep.synopsis, Qt.TextElideMode.ElideRight, r.width() - 200)
+        p.drawText(QRect(text_left, r.top() + 36, r.width() - 200, 20), Qt.AlignmentFlag.AlignLeft, syn)
+        p.drawText(QRect(r.right() - 110, r.top() + 10, 96, 22), Qt.AlignmentFlag.AlignRight, format_runtime(ep.runtime_s))
+        if ep.progress is not None:
+            bar = QRect(text_left, r.bottom() - 14, min(260, r.width() - 200), 4)
+            p.fillRect(bar, QColor(255, 255, 255, 50))
+            p.fillRect(QRect(bar.left(), bar.top(), max(2, round(bar.width() * ep.progress)), 4), QColor("#e8485c"))
+        p.restore()
+
+
+class Backdrop(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.url = ""
+        ctx.artwork.loaded.connect(lambda u: u == self.url and self.update())
+
+    def paintEvent(self, e: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#0e0e11"))
+        w = self.width()
+        h = round(w * 9 / 16)
+        dpr = self.devicePixelRatioF()
+        pm = self._ctx.artwork.pixmap(self.url, QSize(round(w * dpr), round(h * dpr))) if self.url else None
+        if pm is not None:
+            p.drawPixmap(QRect(0, 0, w, h), pm)
+        side = QLinearGradient(0, 0, w, 0)
+        side.setColorAt(0, QColor(14, 14, 17, 250))
+        side.setColorAt(0.55, QColor(14, 14, 17, 150))
+        side.setColorAt(1, QColor(14, 14, 17, 30))
+        p.fillRect(self.rect(), side)
+        bottom = QLinearGradient(0, h * 0.45, 0, h)
+        bottom.setColorAt(0, QColor(14, 14, 17, 0))
+        bottom.setColorAt(1, QColor(14, 14, 17, 255))
+        p.fillRect(QRect(0, 0, w, h), bottom)
+        p.fillRect(QRect(0, h, w, max(0, self.height() - h)), QColor("#0e0e11"))
+        p.end()
+
+
+class TitlePage(QWidget):
+    play = Signal(object, object, float)  # TitleDetail, Episode | None, start seconds
+    back = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self._ctx = ctx
+        self.detail: TitleDetail | None = None
+        self.episodes = EpisodeModel(self)
+
+        self.backdrop = Backdrop(ctx)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.backdrop)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        lay = QVBoxLayout(self.backdrop)
+        lay.setContentsMargins(56, 100, 56, 40)
+        lay.setSpacing(10)
+        self.back_button = QPushButton(icon("back", 20), "  Back", objectName="Ghost")
+        self.back_button.clicked.connect(self.back)
+        lay.addWidget(self.back_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        lay.addSpacing(60)
+        self.title = QLabel(objectName="H1")
+        self.title.setWordWrap(True)
+        self.title.setMaximumWidth(760)
+        lay.addWidget(self.title)
+        meta_row = QHBoxLayout()
+        meta_row.setSpacing(12)
+        self.year = QLabel(objectName="Meta")
+        self.badge = QLabel(objectName="Badge")
+        self.runtime = QLabel(objectName="Meta")
+        self.genres = QLabel(objectName="Meta")
+        for w in (self.year, self.badge, self.runtime, self.genres):
+            meta_row.addWidget(w)
+        meta_row.addStretch(1)
+        lay.addLayout(meta_row)
+        self.synopsis = QLabel(objectName="Synopsis")
+        self.synopsis.setWordWrap(True)
+        self.synopsis.setMaximumWidth(680)
+        lay.addSpacing(6)
+        lay.addWidget(self.synopsis)
+        self.cast = QLabel(objectName="Muted")
+        self.cast.setWordWrap(True)
+        self.cast.setMaximumWidth(680)
+        lay.addWidget(self.cast)
+        lay.addSpacing(16)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(12)
+        self.play_button = QPushButton(icon("play", 22, "#0e0e11"), "  Play", objectName="Primary")
+        self.restart_button = QPushButton("Start over", objectName="Ghost")
+        self.download_button = QPushButton(icon("download", 18), "  Download", objectName="Ghost")
+        self.download_button.setEnabled(False)
+        self.download_button.setToolTip("Offline downloads are not available in this build yet.")
+        self.list_button = QPushButton(objectName="Ghost")
+        for b in (self.play_button, self.restart_button, self.download_button, self.list_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        lay.addLayout(actions)
+        self.play_button.clicked.connect(self._play_clicked)
+        self.restart_button.clicked.connect(self._restart_clicked)
+        self.list_button.clicked.connect(self._toggle_list)
+
+        self.series_box = QWidget()
+        sb = QVBoxLayout(self.series_box)
+        sb.setContentsMargins(0, 24, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Episodes", objectName="H2"))
+        head.addStretch(1)
+        self.season = QComboBox()
+        self.season.setMinimumWidth(140)
+        self.season.currentIndexChanged.connect(self._season_changed)
+        head.addWidget(self.season)
+        sb.addLayout(head)
+        self.episode_list = QListView(objectName="EpisodeList")
+        self.episode_list.setModel(self.episodes)
+        self.episode_list.setItemDelegate(EpisodeDelegate(self.episode_list))
+        self.episode_list.setMouseTracking(True)
+        self.episode_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.episode_list.activated.connect(self._episode_activated)
+        self.episode_list.clicked.connect(self._episode_activated)
+        self.episode_list.setMaximumWidth(900)
+        sb.addWidget(self.episode_list)
+        lay.addWidget(self.series_box)
+        self.status = QLabel(objectName="Meta")
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+
+    # ------------------------------------------------------------ data
+    def load(self, title_id: str) -> None:
+        profile = self._ctx.profile
+        if profile is None:
+            return
+        self.detail = None
+        self.title.setText("")
+        self.status.setText("Loading…")
+        self.series_box.hide()
+        source = self._ctx.source
+        self._ctx.tasks.run(lambda: source.title(title_id, profile.id), self.set_detail, self._failed, key="title")
+
+    def _failed(self, err: MarqueeError) -> None:
+        self.status.setText(err.user_message)
+
+    def set_detail(self, d: TitleDetail) -> None:
+        self.detail = d
+        self.status.setText("")
+        self.backdrop.url = d.backdrop
+        self.backdrop.update()
+        self.title.setText(d.title)
+        self.year.setText(str(d.year) if d.year else "")
+        self.badge.setText(d.maturity)
+        self.badge.setVisible(bool(d.maturity))
+        if d.is_series:
+            n = len(d.seasons)
+            self.runtime.setText(f"{n} season{'s' if n != 1 else ''}")
+        else:
+            self.runtime.setText(format_runtime(d.runtime_s) if d.runtime_s else "")
+        self.genres.setText(" · ".join(d.genres))
+        self.synopsis.setText(d.synopsis)
+        self.cast.setText(f"Starring: {', '.join(d.cast)}" if d.cast else "")
+        self.series_box.setVisible(d.is_series)
+        self.season.blockSignals(True)
+        self.season.clear()
+        for s in d.seasons:
+            self.season.addItem(f"Season {s.number}")
+        self.season.blockSignals(False)
+        if d.is_series:
+            self.season.setCurrentIndex(self._resume_season())
+            self._season_changed(self.season.currentIndex())
+        self._update_buttons()
+        self.play_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _resume_season(self) -> int:
+        d = self.detail
+        if d is None:
+            return 0
+        for i, s in enumerate(d.seasons):
+            if any(e.progress for e in s.episodes):
+                return i
+        return 0
+
+    def resume_target(self) -> tuple[Episode | None, float]:
+        """What Play does: the episode (for series) and the start position."""
+        d = self.detail
+        if d is None:
+            return None, 0.0
+        if not d.is_series:
+            return None, d.position_s
+        flat = [e for s in d.seasons for e in s.episodes]
+        started = [e for e in flat if e.progress and e.progress < 0.95]
+        if started:
+            return started[-1], started[-1].position_s
+        return (flat[0] if flat else None), 0.0
+
+    def _update_buttons(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        ep, start = self.resume_target()
+        if start > 5:
+            label = f"  Resume from {format_clock(start)}"
+            if ep is not None:
+                label = f"  Resume S{self._season_of(ep)}:E{ep.number} · {format_clock(start)}"
+        elif ep is not None:
+            label = f"  Play S{self._season_of(ep)}:E{ep.number}"
+        else:
+            label = "  Play"
+        self.play_button.setText(label)
+        self.restart_button.setVisible(start > 5)
+        in_list = self._ctx.profile is not None and self._ctx.state.in_my_list(self._ctx.profile.id, d.id)
+        self.list_button.setIcon(icon("check" if in_list else "plus", 18))
+        self.list_button.setText("  In My List" if in_list else "  My List")
+
+    def _season_of(self, ep: Episode) -> int:
+        d = self.detail
+        for s in d.seasons if d else ():
+            if ep in s.episodes:
+                return s.number
+        return 1
+
+    def _season_changed(self, i: int) -> None:
+        if self.detail is None or not 0 <= i < len(self.detail.seasons):
+            self.episodes.set_episodes([])
+            return
+        eps = self.detail.seasons[i].episodes
+        self.episodes.set_episodes(eps)
+        self.episode_list.setFixedHeight(max(1, len(eps)) * 86 + 6)
+
+    # ------------------------------------------------------------ actions
+    def _play_clicked(self) -> None:
+        if self.detail is not None:
+            ep, start = self.resume_target()
+            self.play.emit(self.detail, ep, start)
+
+    def _restart_clicked(self) -> None:
+        if self.detail is not None:
+            ep, _ = self.resume_target()
+            self.play.emit(self.detail, ep, 0.0)
+
+    def _episode_activated(self, index: QModelIndex) -> None:
+        ep = self.episodes.episode(index.row())
+        if self.detail is not None and ep is not None:
+            self.play.emit(self.detail, ep, ep.position_s if ep.progress and ep.progress < 0.95 else 0.0)
+
+    def _toggle_list(self) -> None:
+        if self.detail is None or self._ctx.profile is None:
+            return
+        self._ctx.state.toggle_my_list(self._ctx.profile.id, self.detail.id)
+        self._ctx.state.save()
+        self._update_buttons()
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        if e.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
+            self.back.emit()
+            return
+        super().keyPressEvent(e)
