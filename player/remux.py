@@ -262,6 +262,10 @@ def _demux(seg: SegmentData, what: str) -> list[_Track]:
     data = seg.init + seg.media
     if not seg.media:
         raise SegmentError(f"{what} is empty", code="empty_segment")
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        raise MediaError(f"{what} is WebM/Matroska; only fMP4 and MPEG-TS segments are supported",
+                         code="unsupported_container",
+                         user_message="This video uses a format (WebM) that Marquee cannot play yet.")
     is_ts = not seg.init and seg.media[:1] == b"\x47"
     if is_ts:
         _check_ts(seg.media, what)
