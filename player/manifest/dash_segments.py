@@ -196,7 +196,11 @@ def list_segments(info: SegmentInfo, ctx: Context) -> tuple[SegmentRef | None, t
             fail(f"{where}: SegmentTimeline lists {len(times)} segments but there are {len(urls)} SegmentURLs")
     elif info.duration is not None and info.duration > 0:
         seg_s = info.duration / ts
-        times = [(ctx.period_start_s + k * seg_s, seg_s) for k in range(len(urls))]
+        end = ctx.period_start_s + ctx.period_duration_s if ctx.period_duration_s is not None else None
+        times = [
+            (ctx.period_start_s + k * seg_s, seg_s if end is None else max(0.0, min(seg_s, end - ctx.period_start_s - k * seg_s)))
+            for k in range(len(urls))
+        ]
     elif len(urls) == 1:
         times = [(ctx.period_start_s, ctx.period_duration_s or 0.0)]
     else:

@@ -25,7 +25,7 @@ _HLS_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/m
 def sniff_kind(data: bytes, url: str, content_type: str | None) -> Literal["dash", "hls"]:
     """DASH or HLS, from the bytes first, then the Content-Type, then the URL's extension."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"#EXTM3U"):
+    if head.startswith(b"#EXT"):
         return "hls"
     if head.startswith(b"<") and b"<MPD" in data[:65536] or head.startswith(b"<?xml"):
         return "dash"

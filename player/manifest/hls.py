@@ -235,6 +235,8 @@ def parse_hls_multivariant(data: str | bytes, url: str) -> HlsMultivariant:
 
 
 def _parse_multivariant(text: str, url: str) -> HlsMultivariant:
+    if not hls_lines.is_multivariant(text) and any(line.startswith("#EXTINF") for _, line in hls_lines.lines_of(text)):
+        fail(f"HLS: {url} is a media playlist, not a multivariant playlist")
     var_lines, media_lines = hls_lines.scan_multivariant(text)
     parsed = _m3u8_parse(text, "HLS multivariant playlist")
     playlists = parsed.get("playlists") or []
