@@ -48,7 +48,6 @@ DEFAULT_OPTIONS: Mapping[str, str] = {
     "idle": "yes",
     "keep-open": "yes",  # stop at the end with eof-reached=yes instead of unloading
     "rebase-start-time": "no",  # time-pos = TS time; we subtract the remuxer's fixed offset
-    "demuxer-lavf-format": "mpegts",
     "demuxer-lavf-probesize": "65536",
     "demuxer-lavf-analyzeduration": "0.5",
     "cache": "yes",  # a demuxer cache, so short seeks back stay inside mpv
