@@ -24,7 +24,7 @@ ROUTE_MODULES = (auth, profiles, catalog, playback, admin)
 
 async def health(request: Request) -> JSONResponse:
     rt: Runtime = request.app.state.runtime
-    ocas = [{"id": o.id, "up": not o.down, "port": o.port} for o in rt.ocas]
+    ocas = [{"id": o.id, "up": o.listener.listening, "port": o.port} for o in rt.ocas]
     return JSONResponse({"status": "ok", "content": rt.build is not None, "ocas": ocas})
 
 

@@ -65,7 +65,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first.isdigit() or (last and not last.isdigit()):
         return None
     start = int(first)
-    end = int(last) if last else size - 1
+    end = int(last) if last else max(start, size - 1)
     if end < start:
         return None
     if start >= size:

@@ -71,7 +71,8 @@ class OcaNode:
 
     @property
     def down(self) -> bool:
-        return not self.listener.listening
+        """Set down by fault injection (what the control plane knows; ranking uses it)."""
+        return self.faults.down
 
     async def start(self) -> None:
         self._stopping = asyncio.Event()
@@ -85,9 +86,9 @@ class OcaNode:
         self.faults = spec
         self._rng = random.Random(spec.seed)
         self._link = Link(Rate(self.clock.monotonic(), spec.throughput_kbps, spec.trace)) if spec.shapes() else None
-        if spec.down and not self.down:
+        if spec.down and self.listener.listening:
             await self.stop()
-        elif not spec.down and self.down:
+        elif not spec.down and not self.listener.listening:
             await self.start()
         log.info("faults set", extra={"fields": {"oca": self.id, "faults": spec.to_dict()}})
 
@@ -100,7 +101,7 @@ class OcaNode:
 
     def to_json(self, host: str) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "url": f"http://{host}:{self.port}/", "port": self.port,
-                "up": not self.down, "weight": self.weight, "faults": self.faults.to_dict(),
+                "up": self.listener.listening, "weight": self.weight, "faults": self.faults.to_dict(),
                 "counters": self.counters.to_json(), "active": self.active,
                 "connections": self.listener.connections(), "error_ratio": round(self.error_ratio, 4)}
 

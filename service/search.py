@@ -1,6 +1,6 @@
 """Title search: prefix and typo tolerant. Pure.
 
-Each title is indexed by its name (weight 1), its cast (0.6) and its genres (0.5).
+Each title is indexed by its name (weight 1), its cast (0.7) and its genres (0.6).
 A query scores against every indexed phrase: a whole-phrase prefix match is best,
 then a word prefix, then fuzzy similarity (character-trigram Dice coefficient and
 ``difflib`` ratio per word, so one or two typos still match). Results below a
@@ -75,9 +75,9 @@ def search(titles: Sequence[Title], query: str, *, limit: int = 20, threshold: f
     for t in titles:
         score = phrase_score(q, normalize(t.title))
         for name in t.cast:
-            score = max(score, 0.6 * phrase_score(q, normalize(name)))
+            score = max(score, 0.7 * phrase_score(q, normalize(name)))
         for genre in t.genres:
-            score = max(score, 0.5 * phrase_score(q, normalize(genre)))
+            score = max(score, 0.6 * phrase_score(q, normalize(genre)))
         if score >= threshold * (0.5 if len(q) <= 2 else 1.0):
             hits.append(SearchHit(t, score))
     hits.sort(key=lambda h: (-round(h.score, 3), -h.title.popularity, h.title.id))

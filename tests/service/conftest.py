@@ -13,8 +13,13 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import warnings
+
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # starlette 1.x prefers httpx2 for its TestClient; httpx works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from marquee.clock import FakeClock
 from service.app import create_app
