@@ -1,8 +1,23 @@
-"""The default command: open the desktop app (placeholder until the UI lands)."""
+"""The default command: open the desktop app.
+
+``marquee`` / ``marquee app``: build the demo content if it is missing (progress
+on the terminal), start the embedded reference service (unless ``--service URL``
+or the ``service.url`` setting names one), open the window. Qt is imported only
+inside the handler, and only after checking that there is a display to open.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import subprocess
+import sys
+
+log = logging.getLogger("marquee.app")
+
+NO_DISPLAY = ("marquee: no display found: run under a desktop session, or use `xvfb-run ./run` "
+              "(or `marquee play --headless ...` to play without a window).")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -10,5 +25,66 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_app)
 
 
+def has_display(env: dict[str, str] | None = None, platform: str | None = None) -> bool:
+    """False on Linux/BSD without X11/Wayland (unless Qt is told to render offscreen)."""
+    env = dict(os.environ) if env is None else env
+    platform = platform or sys.platform
+    if platform.startswith(("win", "darwin", "cygwin")):
+        return True
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def content_ready() -> bool:
+    from marquee import paths
+
+    return (paths.content_dir() / "build.json").exists()
+
+
+def build_content() -> bool:
+    """Run ``marquee content build`` in a child (its progress bar goes to this terminal)."""
+    print("marquee: building the demo content (first start only; about 3 minutes)…", file=sys.stderr, flush=True)
+    rc = subprocess.call([sys.executable, "-m", "marquee", "content", "build"])
+    if rc != 0:
+        print(f"marquee: content build failed (exit {rc}); the app opens without playable video.",
+              file=sys.stderr, flush=True)
+    return rc == 0
+
+
 def run_app(args: argparse.Namespace) -> int:
-    raise SystemExit("the desktop app is not built yet")
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    from marquee import paths
+    from marquee import settings as settings_mod
+    from marquee.errors import MarqueeError
+
+    settings, _warnings = settings_mod.load()
+    url = getattr(args, "service", None) or settings["service.url"] or ""
+    embedded = None
+    if not url:
+        if not content_ready():
+            build_content()
+        from marquee.embedded import start_embedded_service
+
+        print("marquee: starting the built-in service…", file=sys.stderr, flush=True)
+        try:
+            embedded = start_embedded_service()
+        except MarqueeError as exc:
+            print(f"marquee: {exc.user_message}\n{exc.message}", file=sys.stderr)
+            return 1
+        url = embedded.url
+    try:
+        from ui.app import run
+        from ui.playback import default_engine_factory
+        from ui.service_client import ApiCatalog
+
+        source = ApiCatalog.connect(url, offline_cache=paths.cache_dir() / "ui-offline")
+        try:
+            return run(source, default_engine_factory)
+        finally:
+            source.close()
+    finally:
+        if embedded is not None:
+            embedded.stop()

@@ -82,11 +82,21 @@ def _service_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _path(value: str, what: str) -> Path:
+    """``~`` expanded; an unusable path (unknown user, NUL byte) is a ConfigError, not a crash."""
+    try:
+        path = Path(value).expanduser()
+        path.exists()
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ConfigError(f"bad path {value!r}: {exc}", user_message=f"“{value}” is not a usable {what}.") from None
+    return path
+
+
 def _directory(value: str) -> str:
     value = value.strip()
     if not value:
         return ""
-    path = Path(value).expanduser()
+    path = _path(value, "folder")
     if not path.is_absolute():
         raise ConfigError(
             f"relative path {value!r}", user_message="The download location must be a full path (or empty for the default)."
@@ -103,8 +113,11 @@ def _throttle(value: str) -> str:
     value = value.strip()
     if value in THROTTLE_PRESETS:
         return value
-    path = Path(value).expanduser()
-    if path.is_file():
+    try:
+        path = _path(value, "trace file")
+    except ConfigError:
+        path = None
+    if path is not None and path.is_file():
         return str(path)
     raise ConfigError(
         f"unknown throttle {value!r}",

@@ -10,7 +10,7 @@ clamping user input (seek past the end, volume outside 0..100).
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -19,7 +19,8 @@ from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInf
 
 log = logging.getLogger("marquee.ui.bridge")
 
-EngineFactory = Callable[[SnapshotCallback, EventCallback], PlaybackControl]
+# Returns ui.playback.EngineParts (the control, and what the video widget renders from).
+EngineFactory = Callable[[SnapshotCallback, EventCallback], Any]
 
 
 class PlaybackBridge(QObject):
@@ -38,7 +39,10 @@ class PlaybackBridge(QObject):
         self._fromEngineEvent.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
         self._last = PlaybackSnapshot()
         self._closed = False
-        self._engine: PlaybackControl = factory(self._fromEngineSnapshot.emit, self._fromEngineEvent.emit)
+        parts = factory(self._fromEngineSnapshot.emit, self._fromEngineEvent.emit)
+        self._engine: PlaybackControl = getattr(parts, "control", parts)
+        self.render_source = getattr(parts, "render_source", None)
+        self.description = getattr(parts, "description", "")
         self.request: PlayRequest | None = None
 
     @property

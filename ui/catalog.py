@@ -89,6 +89,8 @@ class TitleDetail:
     position_s: float = 0.0  # resume point for films
     progress: float | None = None
     in_my_list: bool = False
+    resume_episode_id: str | None = None  # the service's resume point for this profile
+    resume_position_s: float = 0.0
 
     @property
     def is_series(self) -> bool:
@@ -229,11 +231,17 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
                 synopsis=str(e.get("synopsis") or ""),
                 runtime_s=int(e.get("runtime_s") or 0),
                 progress=_progress(e.get("progress")),
-                position_s=float(e.get("position_s") or 0.0),
+                position_s=float(e.get("position_s") or
+                                 (_progress(e.get("progress")) or 0.0) * int(e.get("runtime_s") or 0)),
             )
             for e in s.get("episodes") or ()
         )
         seasons.append(Season(number=int(s.get("number") or len(seasons) + 1), episodes=eps))
+    resume = doc.get("resume") if isinstance(doc.get("resume"), Mapping) else {}
+    film_progress = _progress(doc.get("progress"))
+    position = float(doc.get("position_s") or resume.get("position_s") or 0.0)
+    if not position and film_progress and doc.get("runtime_s"):
+        position = film_progress * int(doc["runtime_s"])
     return TitleDetail(
         id=str(_req(doc, "id", "title")),
         title=str(doc.get("title") or ""),
@@ -247,9 +255,11 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
         poster=_artwork(doc, "poster"),
         backdrop=_artwork(doc, "backdrop"),
         seasons=tuple(seasons),
-        position_s=float(doc.get("position_s") or 0.0),
-        progress=_progress(doc.get("progress")),
+        position_s=position,
+        progress=film_progress,
         in_my_list=bool(doc.get("in_my_list") or False),
+        resume_episode_id=(str(resume["episode_id"]) if resume.get("episode_id") else None),
+        resume_position_s=float(resume.get("position_s") or 0.0),
     )
 
 

@@ -1,25 +1,23 @@
-"""The reference service over HTTP, as the UI's ``CatalogSource``.
+"""The reference service as the UI's ``CatalogSource``: an adapter over ``marquee.api``.
 
-A thin adapter: httpx calls, bearer-token login/refresh, translation of httpx
-errors into ``NetworkError``/``ServiceError``, and a small disk cache of the
-last good GET replies so the app can still show rows when the service is
-unreachable (``stale`` tells the UI it is offline).
+Signs in lazily with the demo account, maps the client's results to the UI's
+values (``ui.catalog``), and keeps the last good reply of each read call on disk
+so the app can still show profiles, rows and title pages when the service is
+unreachable (``stale`` tells the shell it is showing saved data).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import threading
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import httpx
-
-from marquee import paths
-from marquee.errors import NetworkError, ServiceError
+from marquee.api import DEMO_EMAIL, DEMO_PASSWORD, ServiceClient
+from marquee.errors import NetworkError
 from ui.catalog import (
     PlaybackInfo,
     Profile,
@@ -35,180 +33,90 @@ from ui.catalog import (
 
 log = logging.getLogger("marquee.ui.service")
 
-DEMO_EMAIL = "demo@marquee.test"
-DEMO_PASSWORD = "marquee"
 
-
-def device_id() -> str:
-    """A stable id for this installation (under the data dir)."""
-    path = paths.data_dir() / "device-id"
-    try:
-        value = path.read_text().strip()
-        if value:
-            return value
-    except OSError:
-        pass
-    value = f"desktop-{uuid.uuid4().hex[:12]}"
-    try:
-        path.write_text(value)
-    except OSError as exc:
-        log.warning("cannot persist device id: %s", exc)
-    return value
-
-
-class ServiceClient:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        email: str = DEMO_EMAIL,
-        password: str = DEMO_PASSWORD,
-        device: str | None = None,
-        timeout_s: float = 8.0,
-        offline_cache: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._email, self._password = email, password
-        self._device = device or device_id()
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
-        self._lock = threading.Lock()
-        self._access: str | None = None
-        self._refresh: str | None = None
+class ApiCatalog:
+    def __init__(self, client: ServiceClient, *, offline_cache: Path | None = None,
+                 email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+        self.client = client
         self._cache = offline_cache
-        self.stale = False  # True when the last GET was served from the offline cache
+        self._credentials = (email, password)
+        self._lock = threading.Lock()
+        self.stale = False
+
+    @classmethod
+    def connect(cls, base_url: str, offline_cache: Path | None = None) -> "ApiCatalog":
+        return cls(ServiceClient(base_url), offline_cache=offline_cache)
+
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
 
     def close(self) -> None:
-        self._http.close()
+        self.client.close()
 
-    # ------------------------------------------------------------- plumbing
-    def _login(self) -> None:
-        body = {"email": self._email, "password": self._password, "device_id": self._device,
-                "device_name": "Marquee desktop"}
-        doc = self._send("POST", "/v1/auth/login", json_body=body, auth=False)
-        self._access, self._refresh = doc.get("access_token"), doc.get("refresh_token")
-
-    def _refresh_token(self) -> bool:
-        if not self._refresh:
-            return False
-        try:
-            doc = self._send("POST", "/v1/auth/refresh", json_body={"refresh_token": self._refresh}, auth=False)
-        except ServiceError:
-            return False
-        self._access, self._refresh = doc.get("access_token"), doc.get("refresh_token")
-        return True
-
-    def _send(self, method: str, path: str, *, params: dict[str, str] | None = None,
-              json_body: Any = None, auth: bool = True) -> Any:
-        headers = {"Authorization": f"Bearer {self._access}"} if auth and self._access else {}
-        try:
-            resp = self._http.request(method, path, params=params, json=json_body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise NetworkError(f"{method} {path}: timeout", user_message="The service is not answering.",
-                               code="timeout") from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"{method} {path}: {exc}", user_message="Cannot reach the Marquee service.",
-                               code="unreachable") from exc
-        if resp.status_code == 401 and auth:
-            raise _Unauthorized()
-        if resp.status_code >= 400:
-            try:
-                err = resp.json().get("error", {})
-            except ValueError:
-                err = {}
-            raise ServiceError(f"{method} {path}: {resp.status_code} {err.get('message', resp.text[:200])}",
-                               user_message=err.get("message") or f"The service refused the request ({resp.status_code}).",
-                               code=str(err.get("code") or resp.status_code))
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise ServiceError(f"{method} {path}: not JSON", user_message="The service sent a reply the app does not understand.") from exc
-
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _signed_in(self) -> ServiceClient:
         with self._lock:
-            if self._access is None:
-                self._login()
-            access = self._access
-        try:
-            return self._send(method, path, **kw)
-        except _Unauthorized:
-            with self._lock:
-                if self._access == access and not self._refresh_token():
-                    self._login()
-            try:
-                return self._send(method, path, **kw)
-            except _Unauthorized:
-                raise ServiceError(f"{method} {path}: unauthorized", user_message="Signing in to the service failed.",
-                                   code="unauthorized") from None
+            if self.client.session is None:
+                self.client.login(*self._credentials)
+        return self.client
 
-    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        key = hashlib.sha1(f"{path}?{sorted((params or {}).items())}".encode()).hexdigest()[:20]
+    def _cached(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """``fetch()`` (JSON-able), remembered on disk; on NetworkError the remembered copy."""
+        path = self._cache / (hashlib.sha1(key.encode()).hexdigest()[:20] + ".json") if self._cache else None
         try:
-            doc = self._call("GET", path, params=params)
+            doc = fetch()
         except NetworkError:
-            cached = self._read_cache(key)
-            if cached is None:
+            if path is None or not path.exists():
                 raise
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise NetworkError(f"offline and cache damaged for {key}",
+                                   user_message="Cannot reach the Marquee service.") from None
             self.stale = True
-            return cached
+            return doc
         self.stale = False
-        self._write_cache(key, doc)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(doc), encoding="utf-8")
+                tmp.replace(path)
+            except OSError as exc:
+                log.warning("offline cache write failed: %s", exc)
         return doc
 
-    def _read_cache(self, key: str) -> Any:
-        if self._cache is None:
-            return None
-        try:
-            return json.loads((self._cache / f"{key}.json").read_text())
-        except (OSError, ValueError):
-            return None
-
-    def _write_cache(self, key: str, doc: Any) -> None:
-        if self._cache is None:
-            return
-        try:
-            self._cache.mkdir(parents=True, exist_ok=True)
-            tmp = self._cache / f"{key}.tmp"
-            tmp.write_text(json.dumps(doc))
-            tmp.replace(self._cache / f"{key}.json")
-        except OSError as exc:
-            log.warning("offline cache write failed: %s", exc)
-
-    # ------------------------------------------------------------- CatalogSource
+    # ------------------------------------------------------------ CatalogSource
     def health(self) -> bool:
         try:
-            return self._http.get("/health", timeout=2.0).status_code == 200
-        except httpx.HTTPError:
+            self.client.health()
+            return True
+        except Exception:
             return False
 
     def profiles(self) -> list[Profile]:
-        return [parse_profile(p) for p in self._get("/v1/profiles").get("profiles", [])]
+        doc = self._cached("profiles", lambda: {"profiles": [dataclasses.asdict(p) for p in self._signed_in().profiles()]})
+        return [parse_profile(p) for p in doc["profiles"]]
 
     def rows(self, profile_id: str) -> list[Row]:
-        return parse_rows(self._get(f"/v1/profiles/{profile_id}/rows"))
+        doc = self._cached(f"rows/{profile_id}",
+                           lambda: {"rows": [dataclasses.asdict(r) for r in self._signed_in().rows(profile_id)]})
+        return parse_rows(doc)
 
     def title(self, title_id: str, profile_id: str) -> TitleDetail:
-        return parse_title(self._get(f"/v1/titles/{title_id}", {"profile_id": profile_id}))
+        return parse_title(self._cached(f"title/{title_id}/{profile_id}",
+                                        lambda: self._signed_in().title(title_id, profile_id)))
 
     def search(self, query: str, profile_id: str) -> list[Tile]:
-        doc = self._call("GET", "/v1/search", params={"q": query, "profile_id": profile_id})
-        return [parse_tile(t) for t in doc.get("results", [])]
+        return [parse_tile(dataclasses.asdict(t)) for t in self._signed_in().search(query, profile_id)]
 
     def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
-        body: dict[str, str] = {"profile_id": profile_id, "title_id": title_id}
-        if episode_id:
-            body["episode_id"] = episode_id
-        return parse_playback(self._call("POST", "/v1/playback", json_body=body))
+        info = self._signed_in().playback(profile_id, title_id, episode_id)
+        return parse_playback(dict(info.raw) if info.raw else dataclasses.asdict(info))
+
+    def report_position(self, profile_id: str, title_id: str, position_s: float, duration_s: float,
+                        episode_id: str | None = None) -> None:
+        self._signed_in().add_history(profile_id, title_id, position_s, duration_s, episode_id)
 
     def fetch_bytes(self, url: str) -> bytes:
-        try:
-            resp = self._http.get(url)
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"GET {url}: {exc}", user_message="Cannot load artwork.") from exc
-        if resp.status_code != 200:
-            raise ServiceError(f"GET {url}: {resp.status_code}", user_message="Artwork is missing.")
-        return resp.content
-
-
-class _Unauthorized(Exception):
-    pass
+        return self.client.get_bytes(url)

@@ -275,7 +275,7 @@ class Shell(QMainWindow):
 
     def closeEvent(self, e: QCloseEvent) -> None:
         if self.player is not None:
-            self.player.close_player()
+            self.player.shutdown()
         self.ctx.state.geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode()
         self.ctx.state.save()
         self._health.stop()

@@ -112,7 +112,7 @@ class FakeEngine:
 
     def play(self, request: PlayRequest) -> None:
         self.calls.append(("play", request))
-        self._publish(state=PlaybackState.PLAYING, title=request.title, position_s=request.start_s, duration_s=600.0,
+        self._publish(state=PlaybackState.PLAYING, title=request.title, position_s=request.start_s, duration_s=5400.0,
                       rung=2, rung_count=5, bitrate_kbps=1800.0, resolution=(1280, 720), buffer_s=12.0,
                       buffered_until_s=request.start_s + 12, audio_language="en", oca="oca-1")
 

@@ -249,6 +249,10 @@ class TitlePage(QWidget):
         if not d.is_series:
             return None, d.position_s
         flat = [e for s in d.seasons for e in s.episodes]
+        if d.resume_episode_id:
+            ep = d.find_episode(d.resume_episode_id)
+            if ep is not None:
+                return ep, d.resume_position_s
         started = [e for e in flat if e.progress and e.progress < 0.95]
         if started:
             return started[-1], started[-1].position_s

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt
+
+from player.events import PlaybackSnapshot, PlaybackState
+from tests.ui.fakes import FakeEngine
+from ui.bridge import PlaybackBridge
+from ui.catalog import Tile
+from ui.playback import EngineParts, cap_rung
+
+
+def _playing(qtbot, window, engines, title="t101"):  # type: ignore[no-untyped-def]
+    ctx, win = window()
+    qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+    win.picker.buttons[0].click()
+    win.open_title(Tile(title, "x"))
+    qtbot.waitUntil(lambda: win.title_page.detail is not None, timeout=5000)
+    win.title_page.play_button.click()
+    qtbot.waitUntil(lambda: bool(engines) and any(c[0] == "play" for c in engines[0].calls), timeout=5000)
+    qtbot.waitUntil(lambda: win.player.bridge.last.state == PlaybackState.PLAYING, timeout=5000)
+    return ctx, win, win.player, engines[0]
+
+
+def test_play_builds_request_from_playback_api_and_settings(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    req = next(c[1] for c in eng.calls if c[0] == "play")
+    assert req.manifest_url.endswith("manifest.mpd")
+    assert req.start_s == 754.0  # resume point of the fake film
+    assert [o.id for o in req.ocas] == ["oca-1"] and req.manifest_path == "manifest.mpd"
+    assert req.audio_language == "en" and req.abr_algorithm == "default"
+    assert win.current() is player
+    assert not player.card.isVisible()
+
+
+def test_keyboard_shortcuts_send_intents(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player.setFocus()
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.bridge.last.paused)
+    assert player.controls_visible()  # paused: controls stay
+    qtbot.keyClick(player, Qt.Key.Key_Right)
+    assert ("seek", 764.0) in eng.calls
+    qtbot.keyClick(player, Qt.Key.Key_Left)
+    qtbot.keyClick(player, Qt.Key.Key_M)
+    assert ("muted", True) in eng.calls
+    qtbot.keyClick(player, Qt.Key.Key_Down)
+    assert ("volume", 95) in eng.calls
+    qtbot.keyClick(player, Qt.Key.Key_C)
+    assert ("subtitles", "en") in eng.calls
+    qtbot.keyClick(player, Qt.Key.Key_H)
+    assert player.help.isVisible()
+    qtbot.keyClick(player, Qt.Key.Key_Escape)
+    assert not player.help.isVisible()
+    with qtbot.waitSignal(player.fullscreenRequested) as sig:
+        qtbot.keyClick(player, Qt.Key.Key_F)
+    assert sig.args == [True]
+    qtbot.keyClick(player, Qt.Key.Key_Escape)  # leaves fullscreen first
+    assert win.current() is player
+    qtbot.keyClick(player, Qt.Key.Key_Escape)  # then back to the title page
+    assert win.current() is win.title_page
+    assert ("stop",) in eng.calls
+
+
+def test_error_state_shows_plain_words_and_retry(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    eng._publish(state=PlaybackState.ERROR, message="The video server stopped answering.", position_s=800.0)
+    qtbot.waitUntil(player.card.isVisible)
+    assert player.card_text.text() == "The video server stopped answering."
+    assert player.retry_button.isVisible()
+    player.retry_button.click()
+    plays = [c[1] for c in eng.calls if c[0] == "play"]
+    assert len(plays) == 2 and plays[-1].start_s == 800.0  # retry resumes where it failed
+
+
+def test_controls_hide_after_inactivity(qtbot, window, engines, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player._hide_timer.setInterval(50)
+    player.show_controls()
+    qtbot.waitUntil(lambda: not player.controls_visible(), timeout=2000)
+    qtbot.mouseMove(player.overlay)
+    player.show_controls()
+    assert player.controls_visible()
+
+
+def test_quality_and_audio_menus_list_tracks(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player._refresh_menus()
+    labels = [a.text() for a in player.quality_menu.actions()]
+    assert labels[0] == "Auto" and labels[1].startswith("1080p")
+    labels[1] and player.quality_menu.actions()[1].trigger()
+    assert ("quality", 4) in eng.calls
+    audio = [a.text() for a in player.subs_menu.actions() if a.isCheckable()]
+    assert "Français" in audio and "Off" in audio
+
+
+def test_next_episode_countdown_autoplays(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win = window()
+    qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+    win.picker.buttons[0].click()
+    win.open_title(Tile("t004", "x"))
+    qtbot.waitUntil(lambda: win.title_page.detail is not None, timeout=5000)
+    win.title_page.play_button.click()  # resumes S1:E2
+    qtbot.waitUntil(lambda: bool(engines) and win.player.bridge.last.state == PlaybackState.PLAYING, timeout=5000)
+    player, eng = win.player, engines[0]
+    assert player.next_button.isVisibleTo(player)
+    player._tick.setInterval(10)
+    eng._publish(state=PlaybackState.ENDED)
+    qtbot.waitUntil(lambda: player.next_card.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: player.episode is not None and player.episode.id == "t004-s1e03", timeout=3000)
+    qtbot.waitUntil(lambda: len([c for c in eng.calls if c[0] == "play"]) == 2, timeout=3000)
+
+
+def test_bridge_delivers_engine_callbacks_on_the_ui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    holder = {}
+
+    def factory(on_snapshot, on_event):  # type: ignore[no-untyped-def]
+        holder["engine"] = FakeEngine(on_snapshot, on_event)
+        return EngineParts(holder["engine"])
+
+    bridge = PlaybackBridge(factory)
+    seen = []
+    bridge.snapshot.connect(lambda s: seen.append((s.state, threading.current_thread() is threading.main_thread())))
+    with qtbot.waitSignal(bridge.stateChanged) as sig:
+        holder["engine"]._publish(state=PlaybackState.BUFFERING)
+    assert sig.args == ["buffering"]
+    assert seen == [(PlaybackState.BUFFERING, True)]
+    bridge.close()
+    holder["engine"].on_snapshot(PlaybackSnapshot(state=PlaybackState.PLAYING))
+    qtbot.wait(50)
+    assert len(seen) == 1  # nothing relayed after close
+
+
+def test_bridge_clamps_seeks_and_volume(qtbot) -> None:  # type: ignore[no-untyped-def]
+    holder = {}
+
+    def factory(on_snapshot, on_event):  # type: ignore[no-untyped-def]
+        holder["engine"] = FakeEngine(on_snapshot, on_event)
+        return EngineParts(holder["engine"])
+
+    bridge = PlaybackBridge(factory)
+    eng = holder["engine"]
+    with qtbot.waitSignal(bridge.snapshot):
+        eng._publish(duration_s=100.0, position_s=95.0)
+    bridge.seek_relative(30)
+    bridge.seek(-5)
+    bridge.set_volume(250)
+    assert ("seek", 99.5) in eng.calls and ("seek", 0.0) in eng.calls and ("volume", 100) in eng.calls
+
+
+def test_cap_rung_maps_quality_setting_to_a_rung() -> None:
+    heights = [144, 240, 360, 480, 720, 1080]
+    assert cap_rung(heights, "auto") is None
+    assert cap_rung(heights, "max") is None
+    assert cap_rung(heights, "data_saver") == 3
+    assert cap_rung(heights, "hd") == 4
+    assert cap_rung([1080], "data_saver") == 0

@@ -1,0 +1,110 @@
+"""From "the user pressed Play" to a ``PlayRequest``, and which engine plays it.
+
+Pure mapping (``make_request``) plus the choice of engine. The engine factory
+returns ``EngineParts``: the ``PlaybackControl`` the bridge drives, and the
+object the video widget renders from (``render_source``: anything with
+``create_render_context(get_proc_address, update_cb)``, i.e. the mpv adapter's
+``MpvPlayer`` in "render" mode), or None when there is no picture to draw
+(tests, headless).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from marquee.settings import Settings
+from player.control import OcaCandidate, PlaybackControl, PlayRequest
+from ui.catalog import PlaybackInfo
+
+log = logging.getLogger("marquee.ui.playback")
+
+# Quality cap setting -> highest video height allowed (None: no cap).
+QUALITY_CAP_HEIGHT: dict[str, int | None] = {"auto": None, "data_saver": 480, "hd": 720, "max": None}
+
+
+class RenderSource(Protocol):
+    def create_render_context(self, get_proc_address: Callable[[bytes], int],
+                              update_cb: Callable[[], None] | None = None) -> Any: ...
+
+
+@dataclass
+class EngineParts:
+    control: PlaybackControl
+    render_source: RenderSource | None = None
+    description: str = ""  # "engine" or the temporary native path, shown in the stats overlay
+
+
+def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Settings,
+                 refresh: Callable[[], PlayRequest] | None = None, prefer: str = "dash") -> PlayRequest:
+    manifests = dict(info.manifests)
+    manifest_url = info.dash_url if prefer == "dash" and info.dash_url else info.hls_url or info.dash_url
+    manifest_path = manifests.get(prefer) or manifests.get("dash") or manifests.get("hls") or ""
+    ocas = tuple(OcaCandidate(id=o.id, base_url=o.base_url, rank=o.rank, weight=o.weight, name=o.name)
+                 for o in sorted(info.ocas, key=lambda o: o.rank))
+    return PlayRequest(
+        manifest_url=manifest_url,
+        title=title,
+        ocas=ocas,
+        manifest_path=manifest_path,
+        start_s=max(0.0, float(start_s)),
+        audio_language=settings["playback.audio_language"] or None,
+        subtitle_language=settings["playback.subtitle_language"] or None,
+        abr_algorithm=settings["qa.abr_algorithm"] or "default",
+        abr_params=settings.abr_params(),
+        throttle=settings["qa.throttle"] or None,
+        refresh=refresh,
+    )
+
+
+def cap_rung(heights: list[int], setting: str) -> int | None:
+    """The highest rung index whose height fits the quality setting (None = no cap)."""
+    limit = QUALITY_CAP_HEIGHT.get(setting)
+    if limit is None or not heights:
+        return None
+    fitting = [i for i, h in enumerate(heights) if h <= limit]
+    return max(fitting) if fitting else 0
+
+
+def needs_software_gl() -> bool:
+    """Xvfb and other displays without a GPU: mpv must accept llvmpipe (``gpu-sw``)."""
+    if os.environ.get("MARQUEE_SOFTWARE_GL"):
+        return os.environ["MARQUEE_SOFTWARE_GL"] not in ("0", "no", "")
+    # gpu-sw only *allows* a software renderer; with a real GPU mpv still uses it.
+    return sys.platform.startswith("linux")
+
+
+def default_engine_factory(on_snapshot, on_event) -> EngineParts:  # type: ignore[no-untyped-def]
+    """The real engine when it is installed; otherwise the temporary native-mpv path."""
+    try:
+        from player.engine import PlaybackEngine  # noqa: PLC0415 - optional until the engine lands
+    except ImportError:
+        PlaybackEngine = None  # type: ignore[assignment,misc]  # noqa: N806
+    from player.mpv_adapter import MpvPlayer  # noqa: PLC0415
+
+    if PlaybackEngine is not None:
+        holder: dict[str, Any] = {}
+
+        def relay(ev: Any) -> None:
+            engine = holder.get("engine")
+            if engine is not None:
+                engine.on_mpv_event(ev)
+
+        mpv_player = MpvPlayer(relay, mode="render", software_gl=needs_software_gl())
+        try:
+            engine = PlaybackEngine(mpv_player, on_snapshot=on_snapshot, on_event=on_event)  # type: ignore[call-arg]
+        except TypeError as exc:  # the engine's constructor differs from what this UI expects
+            log.error("player.engine.PlaybackEngine has an unexpected constructor (%s); "
+                      "falling back to native mpv playback", exc)
+            mpv_player.close()
+        else:
+            holder["engine"] = engine
+            return EngineParts(engine, mpv_player, "engine")
+
+    from ui.native_playback import NativeMpvPlayback  # noqa: PLC0415
+
+    native = NativeMpvPlayback(on_snapshot, on_event, software_gl=needs_software_gl())
+    return EngineParts(native, native.render_source, "native mpv (temporary)")

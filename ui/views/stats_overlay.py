@@ -1,0 +1,81 @@
+"""Stats for nerds: live plots (pyqtgraph) of buffer, bitrate and throughput, plus numbers."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from player.events import PlaybackSnapshot
+from ui.stats_history import StatsHistory
+
+ACCENT = "#e8485c"
+
+
+class StatsOverlay(QWidget):
+    def __init__(self, history: StatsHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StatsOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setFixedWidth(420)
+        self.history = history
+        pg.setConfigOptions(antialias=True, background=None, foreground="#a3a3ae")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 14, 16, 14)
+        lay.setSpacing(6)
+        title = QLabel("Playback stats", objectName="RowTitle")
+        lay.addWidget(title)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        self.values: dict[str, QLabel] = {}
+        names = ("Engine", "State", "Rung", "Resolution", "Bitrate", "Throughput", "Buffer", "OCA",
+                 "Dropped frames", "Last switch", "Last failover")
+        for i, name in enumerate(names):
+            grid.addWidget(QLabel(name, objectName="StatLabel"), i, 0)
+            v = QLabel("–", objectName="StatValue")
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[name] = v
+            grid.addWidget(v, i, 1)
+        lay.addLayout(grid)
+        self.buffer_plot, self.buffer_curve = self._plot("Buffer (s)", "#5ec8a0")
+        self.rate_plot, self.bitrate_curve = self._plot("Bitrate / throughput (kb/s)", ACCENT)
+        self.throughput_curve = self.rate_plot.plot(pen=pg.mkPen("#6aa6ff", width=1.6))
+        self.rate_plot.addLegend(offset=(-4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
+        self.rate_plot.legend.addItem(self.bitrate_curve, "bitrate")
+        self.rate_plot.legend.addItem(self.throughput_curve, "throughput")
+        lay.addWidget(self.buffer_plot)
+        lay.addWidget(self.rate_plot)
+
+    def _plot(self, label: str, color: str) -> tuple[pg.PlotWidget, pg.PlotDataItem]:
+        w = pg.PlotWidget()
+        w.setFixedHeight(130)
+        w.setBackground(None)
+        w.setMenuEnabled(False)
+        w.setMouseEnabled(x=False, y=False)
+        w.hideButtons()
+        w.showGrid(x=True, y=True, alpha=0.12)
+        w.setTitle(label, color="#c9c9d1", size="9pt")
+        w.setXRange(-self.history.window_s, 0, padding=0)
+        curve = w.plot(pen=pg.mkPen(color, width=2))
+        return w, curve
+
+    def update_snapshot(self, snap: PlaybackSnapshot, engine: str) -> None:
+        v = self.values
+        v["Engine"].setText(engine or "–")
+        v["State"].setText(str(getattr(snap.state, "value", snap.state)))
+        v["Rung"].setText(f"{snap.rung + 1} / {snap.rung_count}" if snap.rung >= 0 else "–")
+        w, h = snap.resolution
+        v["Resolution"].setText(f"{w}×{h}" if w else "–")
+        v["Bitrate"].setText(f"{snap.bitrate_kbps:,.0f} kb/s" if snap.bitrate_kbps else "–")
+        v["Throughput"].setText(f"{snap.throughput_kbps:,.0f} kb/s" if snap.throughput_kbps else "–")
+        v["Buffer"].setText(f"{snap.buffer_s:.1f} s")
+        v["OCA"].setText(snap.oca or "–")
+        v["Dropped frames"].setText(str(snap.dropped_frames))
+        v["Last switch"].setText(self.history.last_switch or "–")
+        v["Last failover"].setText(self.history.last_failover or "–")
+        if self.isVisible():
+            xs, buf, rate, thr = self.history.series()
+            self.buffer_curve.setData(xs, buf)
+            self.bitrate_curve.setData(xs, rate)
+            self.throughput_curve.setData(xs, thr)
