@@ -243,6 +243,7 @@ class MpvPlayer:
         self._status = MpvStatus()
         self._feeds: dict[str, ByteFeed] = {}
         self._streams: dict[str, _FeedStream] = {}
+        self._closed_streams: list[_FeedStream] = []
         self._ids = itertools.count(1)
         self._gl_proc: Any = None
         self.read_stats = ReadStats()
@@ -269,6 +270,7 @@ class MpvPlayer:
         before it (the feed starts at the segment that holds it). Returns the URL."""
         fid = str(next(self._ids))
         with self._lock:
+            del self._closed_streams[:-4]  # long closed by now; the last few may still be returning
             self._feeds[fid] = feed
             self._status = MpvStatus(volume=self._status.volume, muted=self._status.muted)
         url = f"{PROTOCOL}://feed/{fid}"
@@ -393,8 +395,12 @@ class MpvPlayer:
             stream = _FeedStream(feed, self.read_stats)
 
             def forget() -> None:
+                # Called from inside the stream's own close callback: keep the ctypes
+                # thunks alive until the next load (freeing a running thunk is unsafe).
                 with self._lock:
-                    self._streams.pop(fid, None)
+                    closed = self._streams.pop(fid, None)
+                    if closed is not None:
+                        self._closed_streams.append(closed)
                     self._feeds.pop(fid, None)
 
             stream.on_close = forget

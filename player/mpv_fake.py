@@ -262,7 +262,7 @@ class FakeMpvPlayer:
 def _frame_size(codec: str, pkt: av.Packet) -> tuple[int, int] | None:
     """Decode one keyframe in a fresh decoder to learn its size (the rung)."""
     try:
-        ctx = av.CodecContext.create(codec, "r")
+        ctx: Any = av.CodecContext.create(codec, "r")
         frames = list(ctx.decode(pkt)) + list(ctx.decode(None))
     except av.FFmpegError:
         return None

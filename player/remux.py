@@ -353,7 +353,7 @@ def _time_span(track: _Track) -> tuple[float, float]:
     return start, end
 
 
-def _to90k(value: int, tb: Fraction) -> int:
+def _to90k(value: int, tb: Any) -> int:  # tb: Fraction-like (numerator, denominator)
     if tb == _TS_TB:
         return int(value)
     return int((value * tb.numerator * 90_000 + tb.denominator // 2) // tb.denominator)

@@ -272,3 +272,12 @@ def test_read_callback_cost(capsys) -> None:
         print(f"\nread callback per MiB: memmove {ours * 1e6:.0f} us, python-mpv stock {stock * 1e3:.1f} ms "
               f"({stock / max(ours, 1e-9):.0f}x)")
     assert ours * 20 < stock
+
+
+def test_fake_runs_as_fast_as_the_feed_when_unpaced(dash_content) -> None:
+    t0 = time.monotonic()
+    obs, errors, status = play_scenario(lambda rec: FakeMpvPlayer(rec, speed=None), dash_content)
+    assert time.monotonic() - t0 < 5
+    assert obs.sizes == [RUNGS[0], RUNGS[1], RUNGS[0], RUNGS[1]]
+    assert obs.eof and status.position_s == pytest.approx(END_S, abs=0.1)
+    assert len(errors) == 1
