@@ -20,6 +20,7 @@ from marquee import __version__
 COMMAND_MODULES = (
     "service.cli",
     "marquee.app_cli",
+    "player.cli",
 )
 
 

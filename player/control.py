@@ -42,6 +42,7 @@ class PlayRequest:
     abr_algorithm: str = "default"
     abr_params: dict[str, str] = field(default_factory=dict)
     throttle: str | None = None  # preset name or trace file path, shapes our own downloads
+    max_bitrate_kbps: float | None = None  # the settings' quality cap (data saver)
     refresh: Callable[[], "PlayRequest"] | None = None
 
 

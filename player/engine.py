@@ -1,0 +1,199 @@
+"""The engine: a background asyncio loop that runs one ``PlaybackSession`` at a time.
+
+Callers (the Qt bridge, the CLI, QA) use it from any thread through the
+``PlaybackControl`` methods; every intent is posted onto the engine's loop, and
+snapshots and events come back through the callbacks given at construction
+(called on the engine's thread: a UI must re-post them to its own thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from typing import Any, Callable
+
+import httpx
+
+from marquee.clock import Clock, SystemClock
+from player.control import EventCallback, PlayRequest, SnapshotCallback
+from player.events import PlaybackSnapshot, PlaybackSummary, PlayerEvent, TrackInfo
+from player.oca.ranking import OcaStats
+from player.session import MediaOutput, PlaybackSession, SessionSettings
+
+log = logging.getLogger("marquee.engine")
+
+# Builds the mpv output; receives the callback for mpv's events (called on mpv's thread).
+OutputFactory = Callable[[Callable[[Any], None]], MediaOutput]
+
+
+def http_client() -> httpx.AsyncClient:
+    """One client for all downloads: keep-alive, HTTP/2 where the server offers it (TLS)."""
+    return httpx.AsyncClient(
+        http2=True,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        timeout=httpx.Timeout(10.0, connect=3.0),
+        follow_redirects=True,
+        headers={"User-Agent": "Marquee/0.1"},
+    )
+
+
+class PlaybackEngine:
+    def __init__(
+        self,
+        output_factory: OutputFactory,
+        *,
+        on_snapshot: SnapshotCallback | None = None,
+        on_event: EventCallback | None = None,
+        clock: Clock | None = None,
+        settings: SessionSettings | None = None,
+        oca_history: Callable[[], dict[str, OcaStats]] | None = None,
+    ) -> None:
+        self._output_factory = output_factory
+        self._on_snapshot = on_snapshot or (lambda s: None)
+        self._on_event = on_event or (lambda e: None)
+        self.clock = clock or SystemClock()
+        self.settings = settings or SessionSettings()
+        self._oca_history = oca_history
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="marquee-engine", daemon=True)
+        self._thread.start()
+        self._client: httpx.AsyncClient | None = None
+        self._output: MediaOutput | None = None
+        self._session: PlaybackSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_snapshot = PlaybackSnapshot()
+        self._finished = threading.Event()
+        self._summary: PlaybackSummary | None = None
+
+    # ---------------------------------------------------------------- threads
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    def _call(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        async def wrapper() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop)
+
+    def _with_session(self, action: Callable[[PlaybackSession], Any]) -> None:
+        def run() -> None:
+            if self._session is not None:
+                action(self._session)
+
+        self._call(run)
+
+    # ----------------------------------------------------------- PlaybackControl
+    def play(self, request: PlayRequest) -> None:
+        self._finished.clear()
+        self._summary = None
+        asyncio.run_coroutine_threadsafe(self._start(request), self._loop).result(timeout=30)
+
+    async def _start(self, request: PlayRequest) -> None:
+        await self._stop_current()
+        if self._client is None:
+            self._client = http_client()
+        if self._output is None:
+            self._output = self._output_factory(self._from_output_thread)
+        history = self._oca_history() if self._oca_history else {}
+        session = PlaybackSession(
+            request,
+            client=self._client,
+            output=self._output,
+            clock=self.clock,
+            on_event=self._on_event,
+            on_snapshot=self._snapshot,
+            settings=self.settings,
+            oca_history=history,
+        )
+        self._session = session
+        self._task = self._loop.create_task(self._run(session))
+
+    async def _run(self, session: PlaybackSession) -> None:
+        try:
+            await session.run()
+        finally:
+            self._summary = session.stats.summary()
+            self._finished.set()
+
+    async def _stop_current(self) -> None:
+        if self._session is not None and self._task is not None and not self._task.done():
+            self._session.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+    def _from_output_thread(self, event: Any) -> None:
+        session = self._session
+        if session is not None:
+            self._loop.call_soon_threadsafe(session.on_output_event, event)
+
+    def _snapshot(self, snap: PlaybackSnapshot) -> None:
+        self._last_snapshot = snap
+        self._on_snapshot(snap)
+
+    def pause(self) -> None:
+        self._with_session(lambda s: s.pause())
+
+    def resume(self) -> None:
+        self._with_session(lambda s: s.resume())
+
+    def toggle_pause(self) -> None:
+        self._with_session(lambda s: s.resume() if s.snap.paused else s.pause())
+
+    def seek(self, position_s: float) -> None:
+        self._with_session(lambda s: s.seek(position_s))
+
+    def stop(self) -> None:
+        self._with_session(lambda s: s.stop())
+
+    def set_volume(self, volume: int) -> None:
+        self._call(lambda: self._output.set_volume(volume) if self._output else None)
+
+    def set_muted(self, muted: bool) -> None:
+        self._call(lambda: self._output.set_muted(muted) if self._output else None)
+
+    def set_audio_language(self, language: str) -> None:
+        self._with_session(lambda s: s.set_audio_language(language))
+
+    def set_subtitle_language(self, language: str | None) -> None:
+        self._with_session(lambda s: s.set_subtitle_language(language))
+
+    def set_quality_cap(self, rung: int | None) -> None:
+        self._with_session(lambda s: s.set_quality(rung))
+
+    def tracks(self) -> list[TrackInfo]:
+        future = self._call(lambda: self._session.tracks() if self._session else [])
+        return list(future.result(timeout=5))
+
+    def snapshot(self) -> PlaybackSnapshot:
+        return self._last_snapshot
+
+    # ------------------------------------------------------------------- extra
+    def wait(self, timeout: float | None = None) -> PlaybackSummary | None:
+        """Block until the current session ends (or ``timeout``); its summary."""
+        self._finished.wait(timeout)
+        return self._summary
+
+    def summary(self) -> PlaybackSummary | None:
+        future = self._call(lambda: self._session.stats.summary() if self._session else None)
+        return future.result(timeout=5)
+
+    def close(self) -> None:
+        async def shutdown() -> None:
+            await self._stop_current()
+            if self._client is not None:
+                await self._client.aclose()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=10)
+        except Exception as exc:
+            log.warning("engine shutdown: %s", exc)
+        output = self._output
+        if output is not None and hasattr(output, "close"):
+            output.close()  # type: ignore[attr-defined]
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
