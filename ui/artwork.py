@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, QThreadPool, Qt, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QPixmap
 
 log = logging.getLogger("marquee.ui.artwork")
 
@@ -37,19 +37,19 @@ class PixmapLru:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[tuple[str, int, int], QPixmap] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, int, int], QPixmap] = OrderedDict()
 
     @staticmethod
     def _cost(pm: QPixmap) -> int:
         return max(1, pm.width() * pm.height() * 4)
 
-    def get(self, key: tuple[str, int, int]) -> QPixmap | None:
+    def get(self, key: tuple[str, int, int, int]) -> QPixmap | None:
         pm = self._items.get(key)
         if pm is not None:
             self._items.move_to_end(key)
         return pm
 
-    def put(self, key: tuple[str, int, int], pm: QPixmap) -> None:
+    def put(self, key: tuple[str, int, int, int], pm: QPixmap) -> None:
         old = self._items.pop(key, None)
         if old is not None:
             self.bytes -= self._cost(old)
@@ -64,13 +64,14 @@ class PixmapLru:
 
 
 class _Signals(QObject):
-    done = Signal(str, int, int, object)  # url, w, h, QImage or None
+    done = Signal(str, int, int, int, object)  # url, w, h, radius, QImage or None
 
 
 class _Load(QRunnable):
-    def __init__(self, signals: _Signals, url: str, size: QSize, fetch: Fetcher, disk: Path | None) -> None:
+    def __init__(self, signals: _Signals, url: str, size: QSize, radius: int, fetch: Fetcher, disk: Path | None) -> None:
         super().__init__()
         self._s, self._url, self._size, self._fetch, self._disk = signals, url, size, fetch, disk
+        self._radius = radius
 
     def run(self) -> None:
         image: QImage | None = None
@@ -84,11 +85,13 @@ class _Load(QRunnable):
                     x = (image.width() - self._size.width()) // 2
                     y = (image.height() - self._size.height()) // 2
                     image = image.copy(x, y, self._size.width(), self._size.height())
+                if self._radius > 0:
+                    image = _rounded(image, self._radius)
             else:
                 log.warning("artwork is not an image: %s", self._url)
         except Exception as exc:  # network/disk trouble: keep the placeholder, say why
             log.info("artwork %s not loaded: %s", self._url, exc)
-        self._s.done.emit(self._url, self._size.width(), self._size.height(), image)
+        self._s.done.emit(self._url, self._size.width(), self._size.height(), self._radius, image)
 
     def _read(self) -> bytes:
         path = self._disk / f"{cache_key(self._url)}.img" if self._disk else None
@@ -108,6 +111,20 @@ class _Load(QRunnable):
         return data
 
 
+def _rounded(image: QImage, radius: int) -> QImage:
+    """Corners cut here, on the worker, so painting a tile needs no clip path."""
+    out = QImage(image.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(out.rect()), radius, radius)
+    p.setClipPath(path)
+    p.drawImage(0, 0, image)
+    p.end()
+    return out
+
+
 class ArtworkLoader(QObject):
     loaded = Signal(str)  # url
 
@@ -123,8 +140,8 @@ class ArtworkLoader(QObject):
         self._pool.setMaxThreadCount(threads)
         self._signals = _Signals(self)
         self._signals.done.connect(self._done)
-        self._inflight: set[tuple[str, int, int]] = set()
-        self._failed: set[tuple[str, int, int]] = set()
+        self._inflight: set[tuple[str, int, int, int]] = set()
+        self._failed: set[tuple[str, int, int, int]] = set()
         self.requests = 0  # fetch jobs started (for tests and benchmarks)
 
     @property
@@ -135,18 +152,19 @@ class ArtworkLoader(QObject):
         self._fetch = fetch
         self._failed.clear()
 
-    def pixmap(self, url: str, size: QSize) -> QPixmap | None:
-        """The cached pixmap, or None after scheduling a background load."""
+    def pixmap(self, url: str, size: QSize, radius: int = 0) -> QPixmap | None:
+        """The cached pixmap (corners rounded by ``radius`` device pixels), or None after
+        scheduling a background load."""
         if not url or size.isEmpty():
             return None
-        key = (url, size.width(), size.height())
+        key = (url, size.width(), size.height(), radius)
         pm = self._lru.get(key)
         if pm is not None:
             return pm
         if key not in self._inflight and key not in self._failed:
             self._inflight.add(key)
             self.requests += 1
-            self._pool.start(_Load(self._signals, url, QSize(size), self._fetch, self._disk))
+            self._pool.start(_Load(self._signals, url, QSize(size), radius, self._fetch, self._disk))
         return None
 
     def retry_failed(self) -> None:
@@ -159,9 +177,9 @@ class ArtworkLoader(QObject):
         self._pool.clear()
         self._pool.waitForDone(3000)
 
-    @Slot(str, int, int, object)
-    def _done(self, url: str, w: int, h: int, image: object) -> None:
-        key = (url, w, h)
+    @Slot(str, int, int, int, object)
+    def _done(self, url: str, w: int, h: int, radius: int, image: object) -> None:
+        key = (url, w, h, radius)
         self._inflight.discard(key)
         if isinstance(image, QImage) and not image.isNull():
             self._lru.put(key, QPixmap.fromImage(image))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Row, Tile
+from ui.catalog import Row, Tile, TitleDetail
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import RowsModel
@@ -83,6 +83,15 @@ class HeroBanner(QWidget):
         self.synopsis.setText(tile.synopsis or "")
         self.synopsis.setVisible(bool(tile.synopsis))
         self.update()
+
+    def set_detail(self, d: TitleDetail) -> None:
+        """Fill in what tiles do not carry (synopsis, rating) once the title arrives."""
+        if self._tile is None or d.id != self._tile.title_id:
+            return
+        meta = [str(d.year) if d.year else "", d.maturity, " · ".join(d.genres[:3])]
+        self.meta.setText("   ·   ".join(m for m in meta if m))
+        self.synopsis.setText(d.synopsis)
+        self.synopsis.setVisible(bool(d.synopsis))
 
     def _artwork_loaded(self, url: str) -> None:
         if self._tile is not None and url == self._tile.backdrop:
@@ -204,7 +213,12 @@ class HomePage(QWidget):
             self.rows_box.addWidget(label)
             self.rows_box.addWidget(view)
             self.row_views.append(view)
-        self.hero.set_tile(self._featured(rows))
+        featured = self._featured(rows)
+        self.hero.set_tile(featured)
+        if featured is not None and not featured.synopsis and self._ctx.profile is not None:
+            source, pid = self._ctx.source, self._ctx.profile.id
+            self._ctx.tasks.run(lambda: source.title(featured.title_id, pid), self.hero.set_detail,
+                                lambda _e: None, key="home.hero")
         if rows:
             self.status_panel.setVisible(False)
             self.scroll.setVisible(True)

@@ -19,6 +19,7 @@ from ui.models import TileRole
 POSTER = QSize(166, 249)
 WIDE = QSize(300, 169)
 GAP = 12
+RADIUS = 8
 _PLACEHOLDER_COLORS = ("#24202c", "#1f2530", "#2a2224", "#202a26", "#2a2820", "#26222e")
 
 
@@ -44,24 +45,23 @@ class TileDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         focused = selected and bool(option.state & QStyle.StateFlag.State_HasFocus or
                                     (option.widget is not None and option.widget.hasFocus()))
-        clip = QPainterPath()
-        clip.addRoundedRect(QRectF(r), 8, 8)
-        p.setClipPath(clip)
+        shape = QPainterPath()
+        shape.addRoundedRect(QRectF(r), RADIUS, RADIUS)
 
         dpr = option.widget.devicePixelRatioF() if option.widget is not None else 1.0
         url = tile.backdrop if self.wide else tile.poster
         want = QSize(round(r.width() * dpr), round(r.height() * dpr))
-        pm = self.artwork.pixmap(url, want) if url else None
+        pm = self.artwork.pixmap(url, want, round(RADIUS * dpr)) if url else None
         if pm is not None:
-            p.drawPixmap(r, pm)
+            p.drawPixmap(r, pm)  # corners already rounded by the loader: no clip path
         else:
-            self._placeholder(p, r, tile)
+            self._placeholder(p, r, tile, shape)
 
         if hovered or focused or self.wide:
             grad = QLinearGradient(0, r.bottom() - r.height() * 0.55, 0, r.bottom())
             grad.setColorAt(0, QColor(0, 0, 0, 0))
             grad.setColorAt(1, QColor(0, 0, 0, 225))
-            p.fillRect(r, grad)
+            p.fillPath(shape, grad)
             self._caption(p, r, tile, show_meta=hovered or focused)
 
         if tile.progress is not None:
@@ -70,7 +70,6 @@ class TileDelegate(QStyledItemDelegate):
             done = QRect(bar.left(), bar.top(), max(2, round(bar.width() * tile.progress)), bar.height())
             p.fillRect(done, QColor("#e8485c"))
 
-        p.setClipping(False)
         if focused or hovered:
             pen_color = QColor("#f2f2f5") if focused else QColor(255, 255, 255, 110)
             p.setPen(pen_color)
@@ -78,15 +77,15 @@ class TileDelegate(QStyledItemDelegate):
             pen.setWidthF(3.0 if focused else 1.5)
             p.setPen(pen)
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(QRectF(r).adjusted(1, 1, -1, -1), 8, 8)
+            p.drawRoundedRect(QRectF(r).adjusted(1, 1, -1, -1), RADIUS, RADIUS)
         p.restore()
 
-    def _placeholder(self, p: QPainter, r: QRect, tile: Tile) -> None:
+    def _placeholder(self, p: QPainter, r: QRect, tile: Tile, shape: QPainterPath) -> None:
         base = QColor(_PLACEHOLDER_COLORS[sum(map(ord, tile.title_id)) % len(_PLACEHOLDER_COLORS)])
         grad = QLinearGradient(r.topLeft().toPointF(), r.bottomRight().toPointF())
         grad.setColorAt(0, base.lighter(135))
         grad.setColorAt(1, base)
-        p.fillRect(r, grad)
+        p.fillPath(shape, grad)
         p.setPen(QColor(255, 255, 255, 150))
         f = QFont(p.font())
         f.setPixelSize(15)
