@@ -30,7 +30,15 @@ def join(base: str, ref: str) -> str:
     ref = ref.strip()
     if not base:
         return ref
-    return urljoin(base, ref)
+    if is_absolute(base) or base.startswith("/") or is_absolute(ref) or ref.startswith("/"):
+        return urljoin(base, ref)
+    # Both relative: urljoin would drop leading '..' segments, so resolve under a
+    # deep stand-in root and express the result relative to it again.
+    resolved = urljoin(urljoin(_STAND_IN_ROOT, base), ref)
+    return relativize(_STAND_IN_ROOT, resolved)
+
+
+_STAND_IN_ROOT = "http://marquee.invalid" + "/_" * 64 + "/"
 
 
 def directory_of(url: str) -> str:
