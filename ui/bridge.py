@@ -43,6 +43,7 @@ class PlaybackBridge(QObject):
         self._engine: PlaybackControl = getattr(parts, "control", parts)
         self.render_source = getattr(parts, "render_source", None)
         self.description = getattr(parts, "description", "")
+        self._on_close = getattr(parts, "on_close", None)
         self.request: PlayRequest | None = None
 
     @property
@@ -122,6 +123,8 @@ class PlaybackBridge(QObject):
         close = getattr(self._engine, "close", None)
         if callable(close):
             close()
+        if self._on_close is not None:
+            self._on_close()
 
     # ------------------------------------------------------------ engine -> UI
     @Slot(object)

@@ -36,6 +36,7 @@ class EngineParts:
     control: PlaybackControl
     render_source: RenderSource | None = None
     description: str = ""  # "engine" or the temporary native path, shown in the stats overlay
+    on_close: Callable[[], None] | None = None  # after the control's close(): free what it did not own
 
 
 def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Settings,
@@ -78,33 +79,42 @@ def needs_software_gl() -> bool:
 
 
 def default_engine_factory(on_snapshot, on_event) -> EngineParts:  # type: ignore[no-untyped-def]
-    """The real engine when it is installed; otherwise the temporary native-mpv path."""
+    """The Marquee engine driving mpv in "render" mode (the video widget draws its frames).
+
+    The mpv player is created up front, because the video widget needs it to set up
+    its render context before anything plays; the engine receives it through its
+    output factory, which also connects mpv's events to the engine. Falls back to
+    the temporary native-mpv path only when the engine package is missing.
+    """
     try:
-        from player.engine import PlaybackEngine  # noqa: PLC0415 - optional until the engine lands
+        from player.engine import PlaybackEngine  # noqa: PLC0415
     except ImportError:
         PlaybackEngine = None  # type: ignore[assignment,misc]  # noqa: N806
+    if PlaybackEngine is None:
+        from ui.native_playback import NativeMpvPlayback  # noqa: PLC0415
+
+        native = NativeMpvPlayback(on_snapshot, on_event, software_gl=needs_software_gl())
+        return EngineParts(native, native.render_source, "native mpv (temporary)")
+
     from player.mpv_adapter import MpvPlayer  # noqa: PLC0415
 
-    if PlaybackEngine is not None:
-        holder: dict[str, Any] = {}
+    target: dict[str, Callable[[Any], None]] = {}
 
-        def relay(ev: Any) -> None:
-            engine = holder.get("engine")
-            if engine is not None:
-                engine.on_mpv_event(ev)
+    def relay(ev: Any) -> None:
+        cb = target.get("cb")
+        if cb is not None:
+            cb(ev)
 
-        mpv_player = MpvPlayer(relay, mode="render", software_gl=needs_software_gl())
-        try:
-            engine = PlaybackEngine(mpv_player, on_snapshot=on_snapshot, on_event=on_event)  # type: ignore[call-arg]
-        except TypeError as exc:  # the engine's constructor differs from what this UI expects
-            log.error("player.engine.PlaybackEngine has an unexpected constructor (%s); "
-                      "falling back to native mpv playback", exc)
+    mpv_player = MpvPlayer(relay, mode="render", software_gl=needs_software_gl())
+
+    def output_factory(on_output_event: Callable[[Any], None]) -> Any:
+        target["cb"] = on_output_event
+        return mpv_player
+
+    engine = PlaybackEngine(output_factory, on_snapshot=on_snapshot, on_event=on_event)
+
+    def close_player() -> None:
+        if "cb" not in target:  # the engine never took the player: it will not close it
             mpv_player.close()
-        else:
-            holder["engine"] = engine
-            return EngineParts(engine, mpv_player, "engine")
 
-    from ui.native_playback import NativeMpvPlayback  # noqa: PLC0415
-
-    native = NativeMpvPlayback(on_snapshot, on_event, software_gl=needs_software_gl())
-    return EngineParts(native, native.render_source, "native mpv (temporary)")
+    return EngineParts(engine, mpv_player, "Marquee engine", on_close=close_player)
