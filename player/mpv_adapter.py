@@ -238,7 +238,8 @@ class MpvPlayer:
         opts.update(options or {})
         self._on_event = on_event
         self._clock = clock or SystemClock()
-        self._offset = time_offset_s
+        self._feed_offset = time_offset_s
+        self._offset = time_offset_s  # of the file loaded now
         self._lock = threading.Lock()
         self._status = MpvStatus()
         self._feeds: dict[str, ByteFeed] = {}
@@ -272,13 +273,22 @@ class MpvPlayer:
         with self._lock:
             del self._closed_streams[:-4]  # long closed by now; the last few may still be returning
             self._feeds[fid] = feed
-            self._status = MpvStatus(volume=self._status.volume, muted=self._status.muted)
         url = f"{PROTOCOL}://feed/{fid}"
-        opts: dict[str, str] = {}
-        if start_s is not None and start_s > 0:
-            opts["start"] = f"{start_s + self._offset:.3f}"
-        self._command("loadfile", url, "replace", ",".join(f"{k}={v}" for k, v in opts.items()))
+        self._load(url, start_s, self._feed_offset, {})
         return url
+
+    def play_url(self, url: str, *, start_s: float | None = None) -> None:
+        """Let mpv open a URL or file itself (no engine feed: e.g. a file, or a fallback).
+        Positions are the file's own, rebased to start at 0."""
+        self._load(url, start_s, 0.0, {"rebase-start-time": "yes"})
+
+    def _load(self, url: str, start_s: float | None, offset: float, opts: dict[str, str]) -> None:
+        with self._lock:
+            self._offset = offset
+            self._status = MpvStatus(volume=self._status.volume, muted=self._status.muted)
+        if start_s is not None and start_s > 0:
+            opts["start"] = f"{start_s + offset:.3f}"
+        self._command("loadfile", url, "replace", ",".join(f"{k}={v}" for k, v in opts.items()))
 
     def pause(self) -> None:
         self._set("pause", True)

@@ -95,6 +95,9 @@ class FakeMpvPlayer:
         self._thread.start()
         return url
 
+    def play_url(self, url: str, *, start_s: float | None = None) -> None:
+        raise MediaError("the fake player plays engine feeds only", code="unsupported_source")
+
     def pause(self) -> None:
         self._unpaused.clear()
         self._emit("paused", True)

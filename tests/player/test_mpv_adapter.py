@@ -281,3 +281,16 @@ def test_fake_runs_as_fast_as_the_feed_when_unpaced(dash_content) -> None:
     assert obs.sizes == [RUNGS[0], RUNGS[1], RUNGS[0], RUNGS[1]]
     assert obs.eof and status.position_s == pytest.approx(END_S, abs=0.1)
     assert len(errors) == 1
+
+
+@pytest.mark.mpv
+def test_play_url_reports_file_positions_from_zero(alternating_ts, tmp_path: Path) -> None:
+    path = tmp_path / "whole.ts"
+    path.write_bytes(alternating_ts[0])
+    rec = Recorder()
+    with make_real(rec, speed=8.0) as player:
+        player.play_url(str(path), start_s=4.0)
+        assert rec.wait(lambda evs: any(e.kind == "eof" and e.value for e in evs), timeout=20)
+        pos = [p for p in rec.of("position") if p is not None]
+        assert pos[0] == pytest.approx(4.0, abs=0.1) and pos[-1] == pytest.approx(END_S, abs=0.15)
+        assert player.status().errors == ()
