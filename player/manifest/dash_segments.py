@@ -113,6 +113,8 @@ def expand_timeline(info: SegmentInfo, ctx: Context) -> list[tuple[int, int, int
         if s.t is not None and s.t < 0:
             fail(f"{where}: S element {i + 1} has a negative t")
         t = s.t if s.t is not None else (t_next if t_next is not None else 0)
+        if out and t <= out[-1][1]:
+            fail(f"{where}: S element {i + 1} starts at t={t}, not after the previous segment's start")
         r = s.r if s.r is not None else 0
         if r < -1:
             fail(f"{where}: S element {i + 1} has r={r} (must be -1 or more)")

@@ -18,6 +18,8 @@ log = logging.getLogger("marquee.player.manifest")
 async def _get(client: httpx.AsyncClient, url: str) -> httpx.Response:
     try:
         response = await client.get(url, follow_redirects=True)
+    except httpx.InvalidURL as exc:
+        raise ManifestError(f"{url}: not a valid URL ({exc})") from exc
     except httpx.HTTPError as exc:
         raise NetworkError(f"{url}: {type(exc).__name__}: {exc}", user_message="The stream could not be reached.") from exc
     if response.status_code >= 400:
@@ -44,7 +46,12 @@ async def load_manifest(client: httpx.AsyncClient, url: str) -> Presentation:
         return parsed
     assert isinstance(parsed, HlsMultivariant)
     urls = parsed.media_playlist_urls
-    responses = await asyncio.gather(*(_get(client, u) for u in urls))
+    tasks = [asyncio.ensure_future(_get(client, u)) for u in urls]
+    try:
+        responses = await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:  # one failed: do not leave the others running
+            task.cancel()
     texts = {u: r.content for u, r in zip(urls, responses)}
     redirected = {u: str(r.url) for u, r in zip(urls, responses) if str(r.url) != u}
     presentation = build_hls_presentation(parsed, texts, redirected)

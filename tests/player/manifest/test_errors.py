@@ -99,6 +99,8 @@ DASH_ERRORS = [
      "ContentSteering: has no server URI"),
     ("negative t", mpd(aset('<SegmentTemplate media="$Time$"><SegmentTimeline><S t="-5" d="1"/></SegmentTimeline></SegmentTemplate>')),
      "S element 1 has a negative t"),
+    ("timeline going back", mpd(aset('<SegmentTemplate media="$Time$"><SegmentTimeline><S t="10" d="5"/><S t="3" d="1"/></SegmentTimeline></SegmentTemplate>')),
+     "S element 2 starts at t=3, not after the previous segment's start"),
     ("period overlap", mpd(aset(TEMPLATE), period='start="PT10S"', mpd_attrs='mediaPresentationDuration="PT8S"'),
      "starts after the next one or after the presentation ends"),
 ]

@@ -142,6 +142,7 @@ def test_load_manifest_dash_and_hls(packaged: pathlib.Path) -> None:
         ({"status": {"/c/token/m9/out.mpd": 503}}, "out.mpd", NetworkError, "HTTP 503"),
         ({"status": {"/c/token/m9/media_1.m3u8": 404}}, "master.m3u8", NetworkError, "media_1.m3u8: HTTP 404"),
         ({"status": {}}, "out-stream0.mp4", ManifestError, ""),
+        ({"status": {}}, "http://[::1/out.mpd", ManifestError, "not a valid URL"),
     ],
 )
 def test_load_manifest_errors(
@@ -151,7 +152,7 @@ def test_load_manifest_errors(
 
     async def run() -> None:
         async with serve(packaged, **kwargs) as client:
-            await load_manifest(client, ROOT + url)
+            await load_manifest(client, url if "://" in url else ROOT + url)
 
     with pytest.raises(error) as info:
         asyncio.run(run())

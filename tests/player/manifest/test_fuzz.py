@@ -25,6 +25,8 @@ def check_result(result: object) -> None:
         return
     assert isinstance(result, Presentation)
     for rep in result.representations():
+        starts = [seg.start_s for seg in rep.segments]
+        assert starts == sorted(starts), rep.id  # segment_index_at relies on it
         for seg in rep.segments:
             assert math.isfinite(seg.start_s) and math.isfinite(seg.duration_s) and seg.duration_s >= 0
             if seg.byte_range is not None:
