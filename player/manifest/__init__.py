@@ -30,13 +30,8 @@ from __future__ import annotations
 
 from player.manifest.dash import parse_dash
 from player.manifest.detect import parse_manifest, sniff_kind
-from player.manifest.hls import (
-    HlsMediaPlaylist,
-    HlsMultivariant,
-    build_hls_presentation,
-    parse_hls_media,
-    parse_hls_multivariant,
-)
+from player.manifest.hls import HlsMediaPlaylist, HlsMultivariant, parse_hls_media, parse_hls_multivariant
+from player.manifest.hls_build import build_hls_presentation
 from player.manifest.model import (
     BaseUrl,
     ContentSteering,

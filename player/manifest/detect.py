@@ -8,13 +8,8 @@ from urllib.parse import urlsplit
 from marquee.errors import ManifestError
 from player.manifest._common import fail
 from player.manifest.dash import parse_dash
-from player.manifest.hls import (
-    HlsMultivariant,
-    _decode,
-    media_only_presentation,
-    parse_hls_media,
-    parse_hls_multivariant,
-)
+from player.manifest.hls import HlsMultivariant, decode_text, parse_hls_media, parse_hls_multivariant
+from player.manifest.hls_build import media_only_presentation
 from player.manifest.hls_lines import is_multivariant
 from player.manifest.model import Presentation
 
@@ -55,7 +50,7 @@ def parse_manifest(data: bytes, url: str, content_type: str | None = None) -> Pr
         kind = sniff_kind(data, url, content_type)
         if kind == "dash":
             return parse_dash(data, url)
-        text = _decode(data, "HLS playlist")
+        text = decode_text(data, "HLS playlist")
         if is_multivariant(text):
             return parse_hls_multivariant(text, url)
         return media_only_presentation(parse_hls_media(text, url))

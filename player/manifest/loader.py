@@ -9,7 +9,8 @@ import httpx
 
 from marquee.errors import ManifestError, NetworkError
 from player.manifest.detect import parse_manifest
-from player.manifest.hls import HlsMultivariant, build_hls_presentation
+from player.manifest.hls import HlsMultivariant
+from player.manifest.hls_build import build_hls_presentation
 from player.manifest.model import Presentation
 
 log = logging.getLogger("marquee.player.manifest")
