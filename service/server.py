@@ -8,11 +8,12 @@ is what ``marquee serve`` calls.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 import sys
 import threading
-from typing import Callable
+from typing import Any, Callable, Coroutine, TypeVar
 
 from marquee.clock import Clock
 from service.app import create_app
@@ -22,6 +23,7 @@ from service.logs import quiet_uvicorn
 from service.runtime import Runtime, create_runtime
 
 log = logging.getLogger("marquee.service")
+T = TypeVar("T")
 
 
 class ServiceServer:
@@ -132,9 +134,9 @@ class ServiceThread:
             raise RuntimeError(f"the service did not start: {self._error!r}")
         return self
 
-    def call(self, coro_fn: Callable[[], object], timeout: float = 10.0) -> object:
+    def call(self, coro_fn: Callable[[], Coroutine[Any, Any, T]], timeout: float = 10.0) -> T:
         """Run ``await coro_fn()`` on the service loop (e.g. ``lambda: node.set_faults(spec)``)."""
-        future = asyncio.run_coroutine_threadsafe(coro_fn(), self.loop)  # type: ignore[arg-type]
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro_fn(), self.loop)
         return future.result(timeout)
 
     def stop(self) -> None:

@@ -31,7 +31,8 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
 
 
 def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    rt: Runtime = request.app.state.runtime
+    return rt
 
 
 async def json_body(request: Request) -> dict[str, Any]:

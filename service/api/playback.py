@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -56,13 +57,13 @@ async def start_playback(request: Request) -> JSONResponse:
     host = request.url.hostname or rt.config.host
     if ":" in host:
         host = f"[{host}]"
-    ocas = []
+    ocas: list[dict[str, Any]] = []
     for ranked in rank_ocas([o.state() for o in rt.ocas]):
         node = rt.oca(ranked.id)
         assert node is not None
         ocas.append({"id": node.id, "name": node.name, "rank": ranked.rank, "weight": node.weight,
                      "score": ranked.score, "base_url": f"http://{host}:{node.port}/c/{token}/{media_id}/"})
-    top = ocas[0]["base_url"]
+    top = str(ocas[0]["base_url"])
     return JSONResponse({
         "playback_id": uuid.uuid4().hex, "profile_id": profile.id, "title_id": title.id, "episode_id": episode_id,
         "media_id": media_id, "expires_at": expires_at, "start_position_s": start_s, "manifests": MANIFESTS,
