@@ -135,10 +135,11 @@ def _catalogue_request(args: argparse.Namespace, options: dict[str, Any]) -> tup
     service = None
     url = getattr(args, "service", None) or os.environ.get("MARQUEE_SERVICE")
     if not url:
+        from marquee.app_cli import build_content, content_ready
         from marquee.embedded import start_embedded_service
-        from service.content.build import ensure_content
 
-        ensure_content(quick=False, progress=not args.quiet)
+        if not content_ready():
+            build_content()
         service = start_embedded_service()
         url = service.url
     client = ServiceClient(url)

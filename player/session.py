@@ -29,7 +29,7 @@ from player.control import PlayRequest
 from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo
 from player.feed import ByteFeed
 from player.fetch import FetchAbandoned, Fetcher, FetchProgress, FetchResult, FetchTarget, OcaPool
-from player.manifest import load_manifest
+from player.manifest.loader import load_manifest
 from player.manifest.model import Presentation, Representation, SegmentRef, Track
 from player.manifest.sidx import with_sidx_segments
 from player.oca.ranking import OcaRanker, OcaStats
