@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 
 log = logging.getLogger("marquee.app")
@@ -36,22 +35,6 @@ def has_display(env: dict[str, str] | None = None, platform: str | None = None) 
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def content_ready() -> bool:
-    from marquee import paths
-
-    return (paths.content_dir() / "build.json").exists()
-
-
-def build_content() -> bool:
-    """Run ``marquee content build`` in a child (its progress bar goes to this terminal)."""
-    print("marquee: building the demo content (first start only; about 3 minutes)…", file=sys.stderr, flush=True)
-    rc = subprocess.call([sys.executable, "-m", "marquee", "content", "build"])
-    if rc != 0:
-        print(f"marquee: content build failed (exit {rc}); the app opens without playable video.",
-              file=sys.stderr, flush=True)
-    return rc == 0
-
-
 def run_app(args: argparse.Namespace) -> int:
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
@@ -64,6 +47,8 @@ def run_app(args: argparse.Namespace) -> int:
     url = getattr(args, "service", None) or settings["service.url"] or ""
     embedded = None
     if not url:
+        from marquee.embedded import build_content, content_ready
+
         if not content_ready():
             build_content()
         from marquee.embedded import start_embedded_service

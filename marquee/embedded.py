@@ -105,3 +105,19 @@ def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, ti
             pass
         time.sleep(0.05)
     raise fail(f"did not become healthy within {timeout:g} s")
+
+
+def content_ready() -> bool:
+    from marquee import paths
+
+    return (paths.content_dir() / "build.json").exists()
+
+
+def build_content() -> bool:
+    """Run ``marquee content build`` in a child (its progress bar goes to this terminal)."""
+    print("marquee: building the demo content (first start only; about 3 minutes)…", file=sys.stderr, flush=True)
+    rc = subprocess.call([sys.executable, "-m", "marquee", "content", "build"])
+    if rc != 0:
+        print(f"marquee: content build failed (exit {rc}); the app opens without playable video.",
+              file=sys.stderr, flush=True)
+    return rc == 0

@@ -135,8 +135,7 @@ def _catalogue_request(args: argparse.Namespace, options: dict[str, Any]) -> tup
     service = None
     url = getattr(args, "service", None) or os.environ.get("MARQUEE_SERVICE")
     if not url:
-        from marquee.app_cli import build_content, content_ready
-        from marquee.embedded import start_embedded_service
+        from marquee.embedded import build_content, content_ready, start_embedded_service
 
         if not content_ready():
             build_content()
