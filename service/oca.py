@@ -122,7 +122,7 @@ class OcaNode:
             self.counters.errors += 1
         self.error_ratio = ewma(self.error_ratio, status >= 500)
 
-    async def _json(self, send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] = []) -> None:
+    async def _json(self, send: Send, status: int, code: str, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
         body = json.dumps({"error": {"code": code, "message": message}}).encode()
         self._count(status)
         await send({"type": "http.response.start", "status": status,
@@ -140,7 +140,7 @@ class OcaNode:
             await send({"type": "http.response.body", "body": b'{"status":"ok"}'})
             return
         if method not in ("GET", "HEAD"):
-            await self._json(send, 405, "method_not_allowed", "only GET and HEAD", [(b"allow", b"GET, HEAD")])
+            await self._json(send, 405, "method_not_allowed", "only GET and HEAD", ((b"allow", b"GET, HEAD"),))
             return
         parts = path.split("/", 4)  # "", "c", token, mid, rest
         if len(parts) != 5 or parts[1] != "c" or not parts[4]:
@@ -170,7 +170,7 @@ class OcaNode:
             rng = parse_range(headers_in.get("range"), size)
         except RangeNotSatisfiable:
             await self._json(send, 416, "range_not_satisfiable", f"the file has {size} bytes",
-                             [(b"content-range", f"bytes */{size}".encode())])
+                             ((b"content-range", f"bytes */{size}".encode()),))
             return
         start, length = (rng.start, rng.length) if rng else (0, size)
         status = 206 if rng else 200
