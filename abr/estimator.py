@@ -1,8 +1,9 @@
 """Bandwidth estimators fed with download samples (pure, deterministic).
 
 * :class:`DualEwma`: two exponentially weighted averages with different half-lives (in
-  seconds of download time, as Shaka does), the estimate is the lower of the two: it drops
-  fast and recovers slowly. Samples smaller than ``min_bytes`` are ignored (they measure
+  seconds of download time, as Shaka does, or in samples: ``per_sample=True``; time weighting
+  lets a run of small, quickly fetched segments barely move the estimate), the estimate is the
+  lower of the two: it drops fast and recovers slowly. Samples smaller than ``min_bytes`` are ignored (they measure
   latency, not bandwidth). Time to first byte is taken out of the sample and kept as a
   separate latency estimate, so a segment's predicted time is ``ttfb + size / bandwidth``.
 * :class:`HarmonicMean`: harmonic mean of the last ``n`` sample throughputs (as MPC uses).
@@ -16,7 +17,8 @@ from collections import deque
 
 class DualEwma:
     def __init__(self, fast_half_life_s: float = 3.0, slow_half_life_s: float = 12.0,
-                 min_bytes: int = 16_000, default_bps: float = 1_000_000.0) -> None:
+                 min_bytes: int = 16_000, default_bps: float = 1_000_000.0, per_sample: bool = False) -> None:
+        self.per_sample = per_sample
         self.fast_half_life_s = fast_half_life_s
         self.slow_half_life_s = slow_half_life_s
         self.min_bytes = min_bytes
@@ -40,7 +42,7 @@ class DualEwma:
         # Zero-bias corrected EWMAs (weights grow with the observed transfer time).
         for attr, wattr, half in (("_fast", "_weight_fast", self.fast_half_life_s),
                                   ("_slow", "_weight_slow", self.slow_half_life_s)):
-            alpha = math.exp(math.log(0.5) * transfer / half)
+            alpha = math.exp(math.log(0.5) * (1.0 if self.per_sample else transfer) / half)
             setattr(self, attr, getattr(self, attr) * alpha + bps * (1 - alpha))
             setattr(self, wattr, getattr(self, wattr) * alpha + (1 - alpha))
         self._ttfb = ttfb_s if self._ttfb_n == 0 else 0.8 * self._ttfb + 0.2 * ttfb_s

@@ -105,7 +105,8 @@ def marquee_video(minutes: float = 10.0, segment_seconds: float = 4.0, seed: int
 def pensieve_video() -> Video:
     from abr.traces import bundled_traces_dir
 
-    return load_chunk_dir(bundled_traces_dir() / "video")
+    video = load_chunk_dir(bundled_traces_dir() / "video")
+    return Video("pensieve", video.ladder)
 
 
 # ---------------------------------------------------------------- DASH

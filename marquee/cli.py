@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "service.cli",
     "marquee.app_cli",
     "player.cli",
+    "abr.cli",
 )
 
 

@@ -1,0 +1,67 @@
+"""Run algorithms over trace sets and summarise (shared by ``marquee abr-sim`` and the benchmark).
+
+A fresh controller is built per (algorithm, trace set); sessions run in trace-set order (file
+names sorted), with ``reset()`` between sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from abr.qoe import SessionMetrics, Summary, session_metrics, summarize
+from abr.registry import make_controller
+from abr.sim import SessionResult, simulate
+from abr.traces import TraceSet
+from abr.video import Video
+
+
+@dataclass
+class RunResult:
+    summary: Summary
+    metrics: list[SessionMetrics]
+    sessions: list[SessionResult] = field(default_factory=list)
+
+
+def run_one(algo: str, params: Mapping[str, str], traces: TraceSet, video: Video, mode: str = "standard",
+            keep_sessions: bool = False) -> RunResult:
+    controller = make_controller(algo, params)
+    metrics: list[SessionMetrics] = []
+    kept: list[SessionResult] = []
+    for trace in traces.traces:
+        res = simulate(controller, trace, video, mode, keep_reasons=keep_sessions)
+        metrics.append(session_metrics(res))
+        if keep_sessions:
+            kept.append(res)
+    return RunResult(summarize(algo, traces.name, mode, metrics), metrics, kept)
+
+
+def run_matrix(algos: Sequence[str], params: Mapping[str, Mapping[str, str]], sets: Sequence[TraceSet],
+               video: Video, mode: str = "standard", keep_sessions: bool = False) -> list[RunResult]:
+    """Every algorithm on every trace set; ``params[algo]`` are that algorithm's overrides."""
+    out: list[RunResult] = []
+    for traces in sets:
+        for algo in algos:
+            out.append(run_one(algo, params.get(algo, {}), traces, video, mode, keep_sessions))
+    return out
+
+
+def format_table(results: Sequence[RunResult], baseline: str | None = "robustmpc") -> str:
+    """A plain-text table; with ``baseline``, QoE ratios against it on the same trace set and mode."""
+    base = {(r.summary.traces, r.summary.mode): r.summary.qoe_lin_mean for r in results
+            if r.summary.algo == baseline}
+    head = (f"{'traces':<12} {'mode':<9} {'algo':<11} {'n':>4} {'QoE_lin':>8} {'xMPC':>6} {'p10':>7} "
+            f"{'QoE_log':>8} {'QoE_hd':>8} {'rebuf_s':>7} {'kbps':>6} {'switch':>6} {'sw_kbps':>7} "
+            f"{'start_s':>7} {'aband':>5}")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        s = r.summary
+        b = base.get((s.traces, s.mode))
+        ratio = f"{s.qoe_lin_mean / b:6.3f}" if b and b > 0 else f"{'-':>6}"
+        lines.append(
+            f"{s.traces:<12} {s.mode:<9} {s.algo:<11} {s.sessions:>4} {s.qoe_lin_mean:8.2f} {ratio} "
+            f"{s.qoe_lin_p10:7.2f} {s.qoe_log_mean:8.2f} {s.qoe_hd_mean:8.1f} {s.rebuffer_s_mean:7.2f} "
+            f"{s.bitrate_kbps_mean:6.0f} {s.switches_mean:6.1f} {s.switch_kbps_mean:7.0f} "
+            f"{s.startup_s_mean:7.2f} {s.abandons_mean:5.2f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,282 @@
+"""Marquee's default controller: buffer-based rate map with hysteresis ("bbh").
+
+The buffer drives the steady state, as in BBA (Huang et al., SIGCOMM'14):
+
+* **Rate map** (BBA-1): below the *reservoir* the lowest rung; across the *cushion* the
+  allowed segment size rises linearly from the lowest rung's mean size to the top rung's; above
+  ``reservoir + cushion`` (the *upper reservoir*, up to the buffer cap) the top rung. The map
+  is read with the actual size of the next segment at each rung when the ladder lists sizes,
+  so a large (complex) segment needs more buffer than a small one.
+* **End of presentation**: buffer that is still in the player when the last segment arrives is
+  bandwidth that was never turned into quality, so the map's two points shrink with the
+  content left: ``reservoir = min(reservoir_s, end_reservoir * left_s)`` and
+  ``top = min(reservoir_s + cushion_s, end_top * left_s)``. Near the end the same buffer
+  maps to a higher rung (the buffer is spent instead of being kept).
+* **Hysteresis**: an up-switch needs the map to point higher for ``up_confirm`` decisions in
+  a row, ``min_dwell_s`` of content at the current rung, and throughput headroom (the
+  estimate times ``up_safety`` covers the new rung's segment). A down-switch is immediate
+  once the map points ``down_band`` rungs or more below the current one; at or below the
+  reservoir the answer is always the lowest rung.
+* **Safety cap** (throughput only caps, never raises): the chosen segment's predicted
+  download time may not drain the buffer below ``reservoir + cap_keep * (buffer -
+  reservoir)``, unless that forces the lowest rung anyway.
+* **Startup ramp** (BBA-2): until the map catches up with the current rung, step one rung
+  up per segment while the estimate exceeds ``startup_ratio`` times the next rung and the
+  buffer grew over the last download (the buffer alone would keep the lowest rungs for long).
+* **Abandonment**: a download in flight is abandoned when, at the rate it is currently
+  receiving, it would finish more than ``abandon_margin_s`` after the buffer runs dry and a
+  lower rung would still make it in time; it is refetched at the highest rung that does.
+
+Bandwidth: a dual EWMA (fast/slow half-lives counted in downloads, the lower wins, time to
+first byte removed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from abr.api import Decision, DecisionContext, DownloadSample, Ladder
+from abr.estimator import DualEwma
+from abr.params import non_negative, param, positive, unit_interval
+
+
+@dataclass(frozen=True)
+class DefaultParams:
+    reservoir_s: float = param(8.0, "buffer (s) at or below which the lowest rung is always chosen", non_negative, ">= 0")
+    cushion_s: float = param(32.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
+                             "above reservoir+cushion is the upper reservoir (top rung)", positive, "> 0")
+    end_reservoir: float = param(0.15, "near the end, reservoir = min(reservoir_s, end_reservoir * content left)",
+                                 non_negative, ">= 0")
+    end_top: float = param(0.55, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
+                           positive, "> 0")
+    up_confirm: int = param(2, "consecutive decisions the map must point higher before an up-switch",
+                            lambda x: x >= 1, ">= 1")
+    min_dwell_s: float = param(12.0, "content (s) fetched at a rung before an up-switch is allowed", non_negative, ">= 0")
+    up_safety: float = param(0.0, "if > 0, an up-switch also needs estimate * up_safety >= the new segment's bit "
+                             "rate", lambda x: 0 <= x <= 4, "0 <= x <= 4")
+    headroom_segments: float = param(4.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
+                                     "point after this many segments at the estimated throughput", non_negative, ">= 0")
+    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
+    down_band: int = param(1, "a down-switch happens when the map points this many rungs below the current one",
+                           lambda x: x >= 1, ">= 1")
+    cap_keep: float = param(0.4, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
+                            lambda x: 0 <= x < 1, "0 <= x < 1")
+    startup_ratio: float = param(1.5, "startup ramp: step up while estimate >= ratio * next rung", positive, "> 0")
+    ramp_ratio: float = param(2.0, "after startup, also step up (past the map) when the buffer grew and the estimate "
+                              ">= ratio * next rung for up_confirm decisions; 0 disables", non_negative, ">= 0")
+    fast_half_life: float = param(3.0, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
+    slow_half_life: float = param(15.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
+    half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
+                                lambda x: x in ("s", "downloads"), "s or downloads")
+    headroom_from: str = param("fast", "estimate used for up-switch headroom and ramps: 'fast' (last-sample "
+                               "biased) or 'safe' (the lower of the two EWMAs)", lambda x: x in ("fast", "safe"),
+                               "fast or safe")
+    min_sample_bytes: int = param(16000, "samples smaller than this are ignored by the estimator", lambda x: x >= 0, ">= 0")
+    abandon: bool = param(True, "allow abandoning a download in flight that would stall")
+    abandon_margin_s: float = param(0.5, "projected stall (s) needed before abandoning", non_negative, ">= 0")
+    abandon_min_elapsed_s: float = param(0.5, "do not judge a download younger than this (s)", non_negative, ">= 0")
+    bandwidth_guess_bps: float = param(1_000_000.0, "estimate before the first sample", positive, "> 0")
+
+    def validate(self) -> str | None:
+        if self.slow_half_life < self.fast_half_life:
+            return "slow_half_life must be >= fast_half_life"
+        return None
+
+
+def projected_stall_s(in_flight: DownloadSample, total_bytes: float, buffer_s: float, rate_bps: float) -> float:
+    """Seconds of stall if the in-flight download continues at ``rate_bps`` (0 if none)."""
+    left = max(total_bytes - in_flight.nbytes, 0.0)
+    return max(left * 8.0 / max(rate_bps, 1.0) - buffer_s, 0.0)
+
+
+class BufferHysteresis:
+    name = "default"
+    Params = DefaultParams
+
+    def __init__(self, params: DefaultParams | None = None) -> None:
+        self.p = params or DefaultParams()
+        self.est = DualEwma(self.p.fast_half_life, self.p.slow_half_life, self.p.min_sample_bytes,
+                            self.p.bandwidth_guess_bps, per_sample=self.p.half_life_unit == "downloads")
+        self.quick = DualEwma(1.0, 1.0, self.p.min_sample_bytes, self.p.bandwidth_guess_bps, per_sample=True)
+        self.reset()
+
+    def reset(self) -> None:
+        self.est.reset()
+        self.quick.reset()
+        self._dwell_rung: int | None = None
+        self._dwell_s = 0.0
+        self._up_streak = 0
+        self._ramping = True
+        self._last_buffer: float | None = None
+        self._grew = True
+
+    # ------------------------------------------------------------ observations
+    def on_sample(self, sample: DownloadSample) -> None:
+        self.est.add(sample.nbytes, sample.seconds, sample.ttfb_s)
+        self.quick.add(sample.nbytes, sample.seconds, sample.ttfb_s)
+
+    def _headroom_bps(self) -> float:
+        if self.p.headroom_from == "fast":
+            return max(self.est.bps, self.quick.bps)
+        return self.est.bps
+
+    # ------------------------------------------------------------ map
+    def _thresholds(self, ctx: DecisionContext) -> tuple[float, float]:
+        p = self.p
+        res, top = p.reservoir_s, p.reservoir_s + p.cushion_s
+        left = ctx.ladder.remaining(ctx.segment_index)
+        if left is not None:
+            left_s = left * ctx.ladder.segment_seconds
+            res = min(res, p.end_reservoir * left_s)
+            top = min(top, max(p.end_top * left_s, res + 1e-3))
+        return res, top
+
+    def _map_rung(self, ctx: DecisionContext, res: float, top: float) -> tuple[int, float]:
+        ladder = ctx.ladder
+        lo = ladder.bitrates_bps[0] * ladder.segment_seconds / 8.0
+        hi = ladder.bitrates_bps[-1] * ladder.segment_seconds / 8.0
+        b = ctx.buffer_s
+        if b <= res:
+            return 0, lo
+        if b >= top:
+            return ladder.top, hi
+        allowed = lo + (hi - lo) * (b - res) / (top - res)
+        rung = 0
+        for q in range(ladder.top + 1):
+            if self._nominal_or_size(ladder, q, ctx.segment_index) <= allowed:
+                rung = q
+        return rung, allowed
+
+    @staticmethod
+    def _nominal_or_size(ladder: Ladder, rung: int, index: int) -> float:
+        return ladder.size(rung, index)
+
+    def _predict(self, ladder: Ladder, rung: int, index: int) -> float:
+        return self.est.predict_seconds(ladder.size(rung, index))
+
+    # ------------------------------------------------------------ decision
+    @property
+    def in_startup(self) -> bool:
+        """True while the startup ramp may still override the rate map."""
+        return self._ramping
+
+    def choose(self, ctx: DecisionContext) -> Decision:
+        p = self.p
+        ladder = ctx.ladder
+        cur = ctx.current_rung
+        b = ctx.buffer_s
+        grew = self._last_buffer is None or b > self._last_buffer
+        self._last_buffer = b
+        have_est = self.est.samples > 0
+
+        if cur is None:
+            rung = self._cap(ctx, 0, 0.0, startup=True)
+            return self._commit(rung, "first segment: lowest rung the estimate allows")
+        if cur == self._dwell_rung:
+            self._dwell_s += ladder.segment_seconds
+        else:
+            self._dwell_rung, self._dwell_s = cur, ladder.segment_seconds
+
+        res, top = self._thresholds(ctx)
+        mapped, _ = self._map_rung(ctx, res, top)
+        if self._ramping and (mapped >= cur or not grew):
+            self._ramping = False
+
+        if self._ramping:
+            # Startup ramp (BBA-2): faster than the map while throughput supports it.
+            nxt = min(cur + 1, ladder.top)
+            need = p.startup_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds
+            if nxt > cur and have_est and self._headroom_bps() >= need:
+                return self._commit(self._cap(ctx, nxt, res),
+                                    f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps >= {p.startup_ratio}x rung {nxt}")
+            return self._commit(self._cap(ctx, cur, res), "startup ramp: holding")
+
+        if b <= res:
+            self._up_streak = 0
+            return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung")
+
+        if mapped <= cur - p.down_band:
+            self._up_streak = 0
+            return self._commit(self._cap(ctx, mapped, res), f"buffer {b:.1f}s maps to rung {mapped} < {cur}: down")
+        nxt = min(cur + 1, ladder.top)
+        ramp = (p.ramp_ratio > 0 and grew and nxt > cur and have_est
+                and self._headroom_bps() >= p.ramp_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds)
+        if mapped > cur or ramp:
+            self._up_streak += 1
+            target = min(max(mapped, nxt if ramp else cur), cur + p.max_up_step)
+
+            def rate(q: int) -> float:
+                return ladder.size(q, ctx.segment_index) * 8 / ladder.segment_seconds
+
+            while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top)):
+                target -= 1
+            if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
+                self._up_streak = 0
+                return self._commit(self._cap(ctx, target, res),
+                                    f"buffer {b:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up")
+            return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: up to {mapped} not yet confirmed")
+        self._up_streak = 0
+        return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: buffer {b:.1f}s maps to rung {mapped}")
+
+    def _down_point(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
+        """Buffer level below which the map would take ``rung`` down (given down_band)."""
+        q = rung - self.p.down_band + 1
+        if q <= 0:
+            return res
+        ladder = ctx.ladder
+        lo = ladder.bitrates_bps[0] * ladder.segment_seconds / 8.0
+        hi = ladder.bitrates_bps[-1] * ladder.segment_seconds / 8.0
+        frac = (ladder.size(q, ctx.segment_index) - lo) / (hi - lo) if hi > lo else 1.0
+        return res + (top - res) * min(max(frac, 0.0), 1.0)
+
+    def _headroom_ok(self, ctx: DecisionContext, rung: int, res: float, top: float) -> bool:
+        """Throughput headroom: at the estimate, ``headroom_segments`` segments at ``rung`` keep the buffer
+        above that rung's down-switch point (and, if ``up_safety`` > 0, the estimate covers the bit rate)."""
+        ladder = ctx.ladder
+        bps = self._headroom_bps()
+        if self.p.up_safety > 0 and bps * self.p.up_safety < ladder.size(rung, ctx.segment_index) * 8 / ladder.segment_seconds:
+            return False
+        t = self.est.ttfb_s + ladder.size(rung, ctx.segment_index) * 8.0 / bps
+        after = ctx.buffer_s + self.p.headroom_segments * (ladder.segment_seconds - t)
+        return after >= self._down_point(ctx, rung, res, top)
+
+    def _cap(self, ctx: DecisionContext, rung: int, res: float, startup: bool = False) -> int:
+        """Throughput safety cap: lower the rung while its download would drain the buffer too far."""
+        if self.est.samples == 0:
+            return rung
+        b = ctx.buffer_s
+        budget = max(b - (res + self.p.cap_keep * max(b - res, 0.0)), 0.0) + ctx.ladder.segment_seconds
+        if startup:
+            budget = ctx.ladder.segment_seconds
+        while rung > 0 and self._predict(ctx.ladder, rung, ctx.segment_index) > budget:
+            rung -= 1
+        return rung
+
+    def _commit(self, rung: int, reason: str) -> Decision:
+        return Decision(rung, reason)
+
+    # ------------------------------------------------------------ abandonment
+    def check_abandon(self, in_flight: DownloadSample, ctx: DecisionContext) -> Decision | None:
+        p = self.p
+        if not p.abandon or in_flight.finished or in_flight.rung <= 0:
+            return None
+        if in_flight.seconds < max(p.abandon_min_elapsed_s, in_flight.ttfb_s):
+            return None
+        ladder = ctx.ladder
+        transfer = max(in_flight.seconds - in_flight.ttfb_s, 1e-3)
+        rate = in_flight.nbytes * 8.0 / transfer if in_flight.nbytes > 0 else 0.0
+        total = ladder.size(in_flight.rung, ctx.segment_index)
+        stall = projected_stall_s(in_flight, total, ctx.buffer_s, rate)
+        if stall <= p.abandon_margin_s:
+            return None
+        # Refetch lower: the highest rung that fits in the buffer at the observed rate (with a new RTT).
+        ttfb = max(in_flight.ttfb_s, self.est.ttfb_s)
+        finish_now = stall + ctx.buffer_s
+        for q in range(in_flight.rung - 1, -1, -1):
+            t = ttfb + ladder.size(q, ctx.segment_index) * 8.0 / max(rate, 1.0)
+            if t <= ctx.buffer_s or q == 0:
+                if t >= finish_now:
+                    return None  # refetching would not be any faster
+                return Decision(q, f"in flight at {rate / 1e3:.0f} kbps would stall {stall:.1f}s: refetch rung {q}",
+                                abandon=True)
+        return None
