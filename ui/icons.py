@@ -6,15 +6,18 @@ import math
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 NAMES = ("play", "pause", "back", "fwd10", "rew10", "volume", "mute", "fullscreen", "exit_fullscreen",
          "subtitles", "quality", "next", "search", "settings", "stats", "close", "plus", "check", "download", "help")
 
 
 def _paint(p: QPainter, name: str, s: float) -> None:
-    pen = QPen(p.brush().color(), s * 0.085, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    color = p.brush().color()
+    pen = QPen(color, s * 0.085, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     p.setPen(pen)
+    fill = QBrush(color)
+    p.setBrush(Qt.BrushStyle.NoBrush)  # outlines by default; solid shapes use fill explicitly
     u = s / 24.0
 
     def pt(x: float, y: float) -> QPointF:
@@ -25,10 +28,10 @@ def _paint(p: QPainter, name: str, s: float) -> None:
         path.lineTo(pt(19.5, 12))
         path.lineTo(pt(7, 19.5))
         path.closeSubpath()
-        p.fillPath(path, p.brush())
+        p.fillPath(path, fill)
     elif name == "pause":
-        p.fillRect(QRectF(pt(6, 4.5), pt(10, 19.5)), p.brush())
-        p.fillRect(QRectF(pt(14, 4.5), pt(18, 19.5)), p.brush())
+        p.fillRect(QRectF(pt(6, 4.5), pt(10, 19.5)), fill)
+        p.fillRect(QRectF(pt(14, 4.5), pt(18, 19.5)), fill)
     elif name == "back":
         p.drawPolyline([pt(14, 5), pt(7, 12), pt(14, 19)])
     elif name in ("fwd10", "rew10"):
@@ -49,7 +52,7 @@ def _paint(p: QPainter, name: str, s: float) -> None:
         for x, y in ((7, 9), (12, 4.5), (12, 19.5), (7, 15), (3, 15)):
             path.lineTo(pt(x, y))
         path.closeSubpath()
-        p.fillPath(path, p.brush())
+        p.fillPath(path, fill)
         if name == "volume":
             p.drawArc(QRectF(pt(10, 8), pt(18, 16)), -50 * 16, 100 * 16)
             p.drawArc(QRectF(pt(9, 4.5), pt(21.5, 19.5)), -50 * 16, 100 * 16)
@@ -82,8 +85,8 @@ def _paint(p: QPainter, name: str, s: float) -> None:
         path.lineTo(pt(15, 12))
         path.lineTo(pt(5, 19))
         path.closeSubpath()
-        p.fillPath(path, p.brush())
-        p.fillRect(QRectF(pt(16.5, 5), pt(19.5, 19)), p.brush())
+        p.fillPath(path, fill)
+        p.fillRect(QRectF(pt(16.5, 5), pt(19.5, 19)), fill)
     elif name == "search":
         p.drawEllipse(QRectF(pt(4, 4), pt(16, 16)))
         p.drawLine(pt(14.5, 14.5), pt(20, 20))

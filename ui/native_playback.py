@@ -172,5 +172,7 @@ class NativeMpvPlayback:
         elif k == "eof" and v:
             self._publish(state=PlaybackState.ENDED)
             self._on_event(PlayerEvent("ended", 0.0, {}))
+        elif k == "log":
+            log.warning("mpv %s: %s: %s", *v)
         elif k == "ended" and v == "error":
             self._error("The video could not be played. Check your connection and try again.")

@@ -156,3 +156,18 @@ def test_cap_rung_maps_quality_setting_to_a_rung() -> None:
     assert cap_rung(heights, "data_saver") == 3
     assert cap_rung(heights, "hd") == 4
     assert cap_rung([1080], "data_saver") == 0
+
+
+def test_stats_overlay_plots_history(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player.toggle_stats()
+    assert player.stats is not None and player.stats.isVisible()
+    for i in range(5):
+        eng._publish(buffer_s=10.0 + i, bitrate_kbps=1000.0 * (i + 1), throughput_kbps=4000.0)
+    eng.emit_event("switch", from_kbps=1000, to_kbps=2000, reason="throughput up")
+    qtbot.waitUntil(lambda: "throughput up" in player.stats.values["Last switch"].text())
+    qtbot.waitUntil(lambda: player.stats.values["Buffer"].text() == "14.0 s")
+    xs, ys = player.stats.buffer_curve.getData()
+    assert len(xs) >= 5 and ys[-1] == 14.0
+    player.toggle_stats()
+    assert not player.stats.isVisible()

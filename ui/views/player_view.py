@@ -329,6 +329,8 @@ class PlayerView(QWidget):
 
     def _on_event(self, ev: PlayerEvent) -> None:
         self.history.note(ev)
+        if self.stats is not None and ev.kind in ("switch", "failover"):
+            self.stats.update_snapshot(self.bridge.last, self.bridge.description)
         if ev.kind == "error" and not ev.data.get("recoverable", True):
             self._show_card(str(ev.data.get("message") or "Playback failed."), retry=True)
 
@@ -437,6 +439,7 @@ class PlayerView(QWidget):
 
             self.stats = StatsOverlay(self.history)
             self._stats_slot.addWidget(self.stats, 0, Qt.AlignmentFlag.AlignTop)
+            self.stats.show()
             self.stats.update_snapshot(self.bridge.last, self.bridge.description)
             return
         self.stats.setVisible(not self.stats.isVisible())

@@ -41,9 +41,9 @@ class StatsOverlay(QWidget):
         self.buffer_plot, self.buffer_curve = self._plot("Buffer (s)", "#5ec8a0")
         self.rate_plot, self.bitrate_curve = self._plot("Bitrate / throughput (kb/s)", ACCENT)
         self.throughput_curve = self.rate_plot.plot(pen=pg.mkPen("#6aa6ff", width=1.6))
-        self.rate_plot.addLegend(offset=(-4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
-        self.rate_plot.legend.addItem(self.bitrate_curve, "bitrate")
-        self.rate_plot.legend.addItem(self.throughput_curve, "throughput")
+        legend = self.rate_plot.addLegend(offset=(-4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
+        legend.addItem(self.bitrate_curve, "bitrate")
+        legend.addItem(self.throughput_curve, "throughput")
         lay.addWidget(self.buffer_plot)
         lay.addWidget(self.rate_plot)
 
