@@ -110,7 +110,6 @@ class SettingsDialog(QDialog):
             sp.setRange(int(s.minimum if s.minimum is not None else -10**9),
                         int(s.maximum if s.maximum is not None else 10**9))
             sp.setValue(int(value))
-            sp.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
             return sp
         if s.choices:
             cb = QComboBox()

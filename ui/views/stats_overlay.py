@@ -34,6 +34,8 @@ class StatsOverlay(QWidget):
         for i, name in enumerate(names):
             grid.addWidget(QLabel(name, objectName="StatLabel"), i, 0)
             v = QLabel("–", objectName="StatValue")
+            v.setWordWrap(True)
+            v.setMaximumWidth(270)
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[name] = v
             grid.addWidget(v, i, 1)
@@ -41,6 +43,10 @@ class StatsOverlay(QWidget):
         self.buffer_plot, self.buffer_curve = self._plot("Buffer (s)", "#5ec8a0")
         self.rate_plot, self.bitrate_curve = self._plot("Bitrate / throughput (kb/s)", ACCENT)
         self.throughput_curve = self.rate_plot.plot(pen=pg.mkPen("#6aa6ff", width=1.6))
+        self.rate_plot.setLogMode(y=True)  # loopback throughput is 1000x the bitrate: log keeps both readable
+        for plot in (self.buffer_plot, self.rate_plot):
+            plot.enableAutoRange(x=False)
+            plot.setXRange(-self.history.window_s, 0, padding=0)
         legend = self.rate_plot.addLegend(offset=(-4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
         legend.addItem(self.bitrate_curve, "bitrate")
         legend.addItem(self.throughput_curve, "throughput")
@@ -50,7 +56,7 @@ class StatsOverlay(QWidget):
     def _plot(self, label: str, color: str) -> tuple[pg.PlotWidget, pg.PlotDataItem]:
         w = pg.PlotWidget()
         w.setFixedHeight(130)
-        w.setBackground(None)
+        w.setBackground("#141418")
         w.setMenuEnabled(False)
         w.setMouseEnabled(x=False, y=False)
         w.hideButtons()
