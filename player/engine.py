@@ -87,9 +87,11 @@ class PlaybackEngine:
 
     # ----------------------------------------------------------- PlaybackControl
     def play(self, request: PlayRequest) -> None:
+        """Start playing ``request`` (stopping what plays now). Returns at once; progress
+        arrives through the callbacks."""
         self._finished.clear()
         self._summary = None
-        asyncio.run_coroutine_threadsafe(self._start(request), self._loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(self._start(request), self._loop)
 
     async def _start(self, request: PlayRequest) -> None:
         await self._stop_current()

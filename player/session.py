@@ -298,6 +298,7 @@ class PlaybackSession:
         )
         duration = self.presentation.duration_s or sum(durations)
         self._update(duration_s=duration, rung_count=len(self.video_reps), audio_language=lang or "")
+        self._emit("tracks", tracks=[vars(t) for t in self.tracks()])
         if self.request.subtitle_language:
             asyncio.get_running_loop().create_task(self._load_subtitles(self.request.subtitle_language))
 

@@ -123,3 +123,27 @@ def alternating_ts(dash_content: DashContent) -> tuple[bytes, list]:
         out += res.data
     out += rm.finish()
     return bytes(out), results
+
+
+@pytest.fixture(scope="session")
+def service_content(media_root: Path) -> Path:
+    """A content folder in the reference service's layout (``media/m0``, ``build.json``):
+    3 video rungs (144p/360p/720p) + AAC, 2 s segments, 16 s; for engine integration tests."""
+    import json
+
+    content = media_root / "service-content"
+    media = content / "media" / "m0"
+    media.mkdir(parents=True)
+    dur = 16
+    _run(["-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate={FPS}:duration={dur}",
+          "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={dur}",
+          "-filter_complex", "[0:v]split=3[a][b][c];[a]scale=256:144[v0];[b]scale=640:360[v1];[c]null[v2]",
+          "-map", "[v0]", "-map", "[v1]", "-map", "[v2]", "-map", "1:a", *_X264,
+          "-b:v:0", "150k", "-b:v:1", "600k", "-b:v:2", "1800k", "-c:a", "aac", "-b:a", "64k",
+          *_DASH, "-adaptation_sets", "id=0,streams=v id=1,streams=a", "manifest.mpd"], media)
+    ladder = [{"id": str(i), "height": h, "bandwidth": b} for i, (h, b) in enumerate(
+        [(144, 150_000), (360, 600_000), (720, 1_800_000)])]
+    build = {"version": 1, "quick": True, "segment_seconds": SEG_S, "artwork_variants": 4,
+             "media": {"m0": {"duration_s": dur, "ladder": ladder, "audio": ["und"], "subtitles": []}}}
+    (content / "build.json").write_text(json.dumps(build))
+    return content

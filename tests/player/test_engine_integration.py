@@ -1,0 +1,216 @@
+"""The engine against the real reference service, its OCAs and real mpv (vo=null).
+
+Each test plays 16 s of generated content in real time. A small buffer target keeps
+the fetcher busy during the whole playback, so faults injected mid-stream hit it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from marquee.api import ServiceClient
+from player.engine import PlaybackEngine
+from player.events import PlaybackSnapshot, PlayerEvent
+from player.launch import request_for_title
+from player.mpv_adapter import MpvPlayer
+from player.session import SessionSettings
+from service.config import ServiceConfig
+from service.faults import FaultSpec
+from service.server import ServiceThread
+from tests.service.fakes import make_catalog
+
+pytestmark = [pytest.mark.mpv, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def catalog_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("engine-cat") / "catalog.json"
+    path.write_text(json.dumps(make_catalog()))
+    return path
+
+
+def start_service(tmp: Path, content: Path, catalog: Path, **overrides: object) -> ServiceThread:
+    config = ServiceConfig(content_dir=content, catalog_path=catalog, db_path=tmp / "service.sqlite3", ocas=3,
+                           **overrides)
+    return ServiceThread(config).start()
+
+
+@pytest.fixture
+def service(tmp_path: Path, service_content: Path, catalog_path: Path) -> Iterator[ServiceThread]:
+    svc = start_service(tmp_path, service_content, catalog_path)
+    yield svc
+    svc.stop()
+
+
+class Run:
+    """One playback with everything it emitted."""
+
+    def __init__(self, svc: ServiceThread, settings: SessionSettings | None = None, **request_options: object):
+        self.svc = svc
+        self.events: list[PlayerEvent] = []
+        self.mpv_errors: list[str] = []
+        self.sizes: list[tuple[float, tuple[int, int]]] = []
+        self.lock = threading.Lock()
+        client = ServiceClient(svc.url)
+        client.login()
+        profile = client.profiles()[0]
+        self.request = request_for_title(client, profile.id, "t001", start_s=0.0, **request_options)
+        self.engine = PlaybackEngine(self._output, on_event=self._on_event,
+                                     settings=settings or SessionSettings(max_buffer_s=4.0))
+
+    def _output(self, forward: Callable) -> MpvPlayer:
+        def on_mpv(event) -> None:
+            if event.kind == "log" and event.value[0] in ("error", "fatal"):
+                self.mpv_errors.append(str(event.value))
+            if event.kind == "video-size" and event.value:
+                snap = self.engine.snapshot()
+                self.sizes.append((snap.position_s, tuple(event.value)))
+            forward(event)
+
+        return MpvPlayer(on_mpv, mode="headless")
+
+    def _on_event(self, event: PlayerEvent) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def of(self, kind: str) -> list[PlayerEvent]:
+        with self.lock:
+            return [e for e in self.events if e.kind == kind]
+
+    def serving_oca(self) -> str:
+        return self.engine.snapshot().oca
+
+    def node(self, oca_id: str):
+        return next(n for n in self.svc.runtime.ocas if n.id == oca_id)
+
+    def fault(self, oca_id: str, **spec: object) -> None:
+        node = self.node(oca_id)
+        self.svc.call(lambda: node.set_faults(FaultSpec(**spec)))
+
+    def wait_position(self, seconds: float, timeout: float = 20.0) -> PlaybackSnapshot:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snap = self.engine.snapshot()
+            if snap.position_s >= seconds and snap.oca:
+                return snap
+            time.sleep(0.05)
+        raise AssertionError(f"playback did not reach {seconds} s: {self.engine.snapshot()}")
+
+    def finish(self, timeout: float = 40.0):
+        summary = self.engine.wait(timeout)
+        self.engine.close()
+        assert summary is not None, "playback did not end"
+        return summary
+
+
+def test_plays_to_the_end_with_startup_switches_and_no_decoder_error(service):
+    run = Run(service)
+    run.engine.play(run.request)
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    assert summary.startup_ms is not None and summary.startup_ms < 3000
+    assert summary.played_s == pytest.approx(16.0, abs=0.6)
+    assert summary.stall_count == 0
+    assert len(run.of("segment")) == 8
+    assert run.mpv_errors == []
+
+
+def test_killing_the_serving_oca_mid_stream_causes_no_stall(service):
+    run = Run(service)
+    run.engine.play(run.request)
+    run.wait_position(3.0)
+    victim = run.serving_oca()
+    run.fault(victim, down=True)
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    failovers = run.of("failover")
+    assert failovers and failovers[0].data["from_oca"] == victim
+    assert failovers[0].data["cost_ms"] < 500
+    assert summary.stall_count == 0
+    assert summary.played_s == pytest.approx(16.0, abs=0.6)
+
+
+def test_a_stalling_oca_is_abandoned_within_two_seconds(service):
+    run = Run(service, settings=SessionSettings(max_buffer_s=6.0))
+    run.engine.play(run.request)
+    run.wait_position(2.0)
+    victim = run.serving_oca()
+    run.fault(victim, stall_after_bytes=2000)
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    stalls = [e for e in run.of("failover") if e.data["reason"].startswith("stalled")]
+    assert stalls and stalls[0].data["from_oca"] == victim
+    assert stalls[0].data["cost_ms"] < 2000
+    assert summary.stall_count == 0
+
+
+def test_a_corrupt_segment_is_fetched_again_elsewhere(service):
+    run = Run(service)
+    run.engine.play(run.request)
+    run.wait_position(1.0)
+    victim = run.serving_oca()
+    run.fault(victim, corrupt=True)
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    corrupt = [e for e in run.of("error") if e.data.get("code") == "corrupt_segment"]
+    assert corrupt, "the damaged segment was not detected"
+    assert all(e.data["recoverable"] for e in corrupt)
+    assert run.mpv_errors == []
+
+
+def test_an_expired_token_is_refreshed_and_playback_goes_on(tmp_path, service_content, catalog_path):
+    svc = start_service(tmp_path, service_content, catalog_path, playback_token_ttl_s=3)
+    try:
+        run = Run(svc)
+        run.engine.play(run.request)
+        summary = run.finish()
+    finally:
+        svc.stop()
+    assert summary.ok, summary.errors
+    assert summary.played_s == pytest.approx(16.0, abs=0.6)
+    assert summary.stall_count == 0
+
+
+def test_all_ocas_down_says_so_and_recovers_when_one_returns(service):
+    run = Run(service)
+    run.engine.play(run.request)
+    run.wait_position(2.0)
+    for node in service.runtime.ocas:
+        run.fault(node.id, down=True)
+    deadline = time.monotonic() + 15
+    while not [e for e in run.of("error") if e.data.get("code") == "all_ocas_down"]:
+        assert time.monotonic() < deadline, "no 'all servers down' message"
+        time.sleep(0.1)
+    assert "No server is answering" in run.engine.snapshot().message or run.of("error")
+    time.sleep(2.0)
+    run.fault(service.runtime.ocas[1].id)  # one comes back
+    summary = run.finish(timeout=60)
+    assert summary.ok, summary.errors
+    assert summary.played_s == pytest.approx(16.0, abs=0.6)
+    assert run.engine.snapshot().message == ""
+
+
+def test_a_switch_across_the_whole_ladder_shows_the_new_size_at_the_segment_boundary(service):
+    run = Run(service, settings=SessionSettings(max_buffer_s=3.0))
+    run.engine.play(run.request)
+    run.engine.set_quality_cap(0)
+    run.wait_position(3.0)
+    run.engine.set_quality_cap(2)
+    run.wait_position(9.0)
+    run.engine.set_quality_cap(0)
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    heights = [size[1] for _, size in run.sizes]
+    assert 144 in heights and 720 in heights
+    up = next(i for i, h in enumerate(heights) if h == 720)
+    assert 144 in heights[up:], "never switched back down"
+    switches = run.of("switch")
+    # Every switch lands on a segment boundary (2 s segments).
+    assert all(abs(e.data["at_s"] / 2 - round(e.data["at_s"] / 2)) < 1e-6 for e in switches)
+    assert run.mpv_errors == []
