@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import httpx
 
@@ -28,9 +28,15 @@ log = logging.getLogger("marquee.engine")
 OutputFactory = Callable[[Callable[[Any], None]], MediaOutput]
 
 
-def http_client() -> httpx.AsyncClient:
-    """One client for all downloads: keep-alive, HTTP/2 where the server offers it (TLS)."""
+def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> httpx.AsyncClient:
+    """One client for all downloads: keep-alive, HTTP/2 where the server offers it (TLS).
+
+    ``mounts`` route URL prefixes to other transports: an offline title is served by a
+    transport that decrypts the stored segments in memory, so it plays through the very
+    same pipeline as a stream (the way Shaka's ``offline:`` scheme works).
+    """
     return httpx.AsyncClient(
+        mounts=dict(mounts or {}),
         http2=True,
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         timeout=httpx.Timeout(10.0, connect=3.0),
@@ -49,6 +55,7 @@ class PlaybackEngine:
         clock: Clock | None = None,
         settings: SessionSettings | None = None,
         oca_history: Callable[[], dict[str, OcaStats]] | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self._output_factory = output_factory
         self._on_snapshot = on_snapshot or (lambda s: None)
@@ -56,6 +63,8 @@ class PlaybackEngine:
         self.clock = clock or SystemClock()
         self.settings = settings or SessionSettings()
         self._oca_history = oca_history
+        self._transports = dict(transports or {})
+        self._listeners: list[tuple[SnapshotCallback | None, EventCallback | None]] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="marquee-engine", daemon=True)
         self._thread.start()
@@ -96,7 +105,7 @@ class PlaybackEngine:
     async def _start(self, request: PlayRequest) -> None:
         await self._stop_current()
         if self._client is None:
-            self._client = http_client()
+            self._client = http_client(self._transports)
         if self._output is None:
             self._output = self._output_factory(self._from_output_thread)
         history = self._oca_history() if self._oca_history else {}
@@ -105,7 +114,7 @@ class PlaybackEngine:
             client=self._client,
             output=self._output,
             clock=self.clock,
-            on_event=self._on_event,
+            on_event=self._event,
             on_snapshot=self._snapshot,
             settings=self.settings,
             oca_history=history,
@@ -133,9 +142,23 @@ class PlaybackEngine:
         if session is not None:
             self._loop.call_soon_threadsafe(session.on_output_event, event)
 
+    def add_listener(self, on_snapshot: SnapshotCallback | None = None, on_event: EventCallback | None = None) -> None:
+        """More consumers of snapshots and events (telemetry, position sync, QA logs).
+        Called on the engine's thread: a listener must be quick and must not block."""
+        self._listeners.append((on_snapshot, on_event))
+
     def _snapshot(self, snap: PlaybackSnapshot) -> None:
         self._last_snapshot = snap
         self._on_snapshot(snap)
+        for on_snapshot, _ in self._listeners:
+            if on_snapshot is not None:
+                on_snapshot(snap)
+
+    def _event(self, event: PlayerEvent) -> None:
+        self._on_event(event)
+        for _, on_event in self._listeners:
+            if on_event is not None:
+                on_event(event)
 
     def pause(self) -> None:
         self._with_session(lambda s: s.pause())
