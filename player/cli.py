@@ -109,7 +109,11 @@ def _play(args: argparse.Namespace) -> int:
             if event.kind in ("failover", "error") and not args.quiet:
                 _status_print(f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.data.items()), final=True)
 
-        engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event)
+        from marquee import paths
+        from player.oca.store import OcaStatsStore
+
+        engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event,
+                                oca_store=OcaStatsStore(paths.client_db_path()))
         try:
             engine.play(request)
             summary = _watch(engine, args, request.start_s)

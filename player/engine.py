@@ -19,7 +19,7 @@ import httpx
 from marquee.clock import Clock, SystemClock
 from player.control import EventCallback, PlayRequest, SnapshotCallback
 from player.events import PlaybackSnapshot, PlaybackSummary, PlayerEvent, TrackInfo
-from player.oca.ranking import OcaStats
+from player.oca.store import OcaStatsStore
 from player.session import MediaOutput, PlaybackSession, SessionSettings
 
 log = logging.getLogger("marquee.engine")
@@ -54,7 +54,7 @@ class PlaybackEngine:
         on_event: EventCallback | None = None,
         clock: Clock | None = None,
         settings: SessionSettings | None = None,
-        oca_history: Callable[[], dict[str, OcaStats]] | None = None,
+        oca_store: OcaStatsStore | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self._output_factory = output_factory
@@ -62,7 +62,7 @@ class PlaybackEngine:
         self._on_event = on_event or (lambda e: None)
         self.clock = clock or SystemClock()
         self.settings = settings or SessionSettings()
-        self._oca_history = oca_history
+        self._oca_store = oca_store
         self._transports = dict(transports or {})
         self._listeners: list[tuple[SnapshotCallback | None, EventCallback | None]] = []
         self._loop = asyncio.new_event_loop()
@@ -108,7 +108,7 @@ class PlaybackEngine:
             self._client = http_client(self._transports)
         if self._output is None:
             self._output = self._output_factory(self._from_output_thread)
-        history = self._oca_history() if self._oca_history else {}
+        history = self._oca_store.load() if self._oca_store else {}
         session = PlaybackSession(
             request,
             client=self._client,
@@ -126,6 +126,11 @@ class PlaybackEngine:
         try:
             await session.run()
         finally:
+            if self._oca_store is not None:
+                try:
+                    self._oca_store.save(session.oca_stats_by_origin())
+                except Exception as exc:  # statistics are a hint: never fail playback over them
+                    log.warning("could not save OCA statistics: %s", exc)
             self._summary = session.stats.summary()
             self._finished.set()
 

@@ -33,6 +33,7 @@ from player.manifest.loader import load_manifest
 from player.manifest.model import Presentation, Representation, SegmentRef, Track
 from player.manifest.sidx import with_sidx_segments
 from player.oca.ranking import OcaRanker, OcaStats
+from player.oca.store import origin_of
 from player.remux import SegmentData, SegmentError, TsRemuxer
 from player.shaping import LinkSchedule, TraceShaper, resolve_throttle
 from player.state import PlaybackStateMachine, SessionStats
@@ -197,6 +198,12 @@ class PlaybackSession:
             return
         asyncio.get_running_loop().create_task(self._load_subtitles(language))
 
+    def oca_stats_by_origin(self) -> dict[str, OcaStats]:
+        """What this session learned of each OCA, keyed by origin (to persist)."""
+        if self.ranker is None or self.fetcher is None:
+            return {}
+        return {origin_of(self.fetcher.pool.bases[k]): s for k, s in self.ranker.snapshot().items()}
+
     def tracks(self) -> list[TrackInfo]:
         out = [
             TrackInfo("video", r.id, "", f"{r.height or '?'}p", r.bandwidth / 1000, r.height or 0)
@@ -232,7 +239,7 @@ class PlaybackSession:
                 user_message="This is a live stream; Marquee plays on-demand titles only for now.",
             )
         self.presentation = presentation
-        history = {k: self._oca_history[b] for k, b in bases.items() if b in self._oca_history}
+        history = {k: self._oca_history[origin_of(b)] for k, b in bases.items() if origin_of(b) in self._oca_history}
         self.ranker = OcaRanker(order, history=history)
         shaper = None
         if req.throttle:
