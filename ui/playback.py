@@ -111,7 +111,11 @@ def default_engine_factory(on_snapshot, on_event) -> EngineParts:  # type: ignor
         target["cb"] = on_output_event
         return mpv_player
 
-    engine = PlaybackEngine(output_factory, on_snapshot=on_snapshot, on_event=on_event)
+    from marquee import paths  # noqa: PLC0415
+    from player.oca.store import OcaStatsStore  # noqa: PLC0415
+
+    engine = PlaybackEngine(output_factory, on_snapshot=on_snapshot, on_event=on_event,
+                            oca_store=OcaStatsStore(paths.client_db_path()))
 
     def close_player() -> None:
         if "cb" not in target:  # the engine never took the player: it will not close it
