@@ -19,6 +19,7 @@ from marquee import __version__
 # Each module defines register(subparsers). Add a line when a package gains commands.
 COMMAND_MODULES = (
     "service.cli",
+    "service.content.cli",
     "marquee.app_cli",
     "player.cli",
     "abr.cli",
