@@ -169,6 +169,7 @@ class PlaybackSession:
         self._seeking_since = self.clock.monotonic()
         self._go(S.SEEKING)
         self.stats.last_position_s = target
+        self._update(position_s=target)  # the buffer is measured from here on
         if self.output.seek(target):  # inside mpv's cache: nothing to refetch
             return
         self._restart_pipeline(target)

@@ -214,3 +214,90 @@ def test_a_switch_across_the_whole_ladder_shows_the_new_size_at_the_segment_boun
     # Every switch lands on a segment boundary (2 s segments).
     assert all(abs(e.data["at_s"] / 2 - round(e.data["at_s"] / 2)) < 1e-6 for e in switches)
     assert run.mpv_errors == []
+
+
+def test_a_seek_beyond_the_cache_restarts_the_feed_at_the_target(service):
+    run = Run(service, settings=SessionSettings(max_buffer_s=3.0))
+    run.engine.play(run.request)
+    run.wait_position(1.0)
+    run.engine.seek(11.0)
+    snap = run.wait_position(11.0, timeout=10)
+    assert snap.position_s < 14.0
+    summary = run.finish()
+    assert summary.ok, summary.errors
+    assert run.of("seek") and run.of("seek")[0].data["to_s"] == 11.0
+    assert summary.played_s < 12.0  # the skipped part was not played
+    assert run.mpv_errors == []
+
+
+def test_any_standard_manifest_url_plays_without_the_reference_service(service_content):
+    import functools
+    import http.server
+
+    from player.control import PlayRequest
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(service_content / "media" / "m0"))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        events: list[PlayerEvent] = []
+        engine = PlaybackEngine(lambda cb: MpvPlayer(cb, mode="headless"), on_event=events.append)
+        engine.play(PlayRequest(manifest_url=f"http://127.0.0.1:{server.server_port}/manifest.mpd"))
+        summary = engine.wait(40)
+        engine.close()
+    finally:
+        server.shutdown()
+    assert summary is not None and summary.ok, summary
+    assert summary.played_s == pytest.approx(16.0, abs=0.6)
+
+
+def test_marquee_play_writes_the_summary_json(service, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "summary.json"
+    log = tmp_path / "decisions.jsonl"
+    env = {**os.environ, "MARQUEE_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "marquee", "--service", service.url, "play", "t001", "--headless",
+         "--start", "4", "--stop-after", "3", "--summary-json", str(out), "--log", str(log), "--quiet"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(out.read_text())
+    for key in ("startup_ms", "start_s", "played_s", "stall_count", "stall_ms", "switches",
+                "avg_bitrate_kbps", "failovers", "errors"):
+        assert key in summary
+    assert summary["start_s"] == 4.0
+    assert 2.5 <= summary["played_s"] <= 5.0
+    assert summary["errors"] == []
+    kinds = {json.loads(line)["kind"] for line in log.read_text().splitlines()}
+    assert {"decision", "segment", "startup"} <= kinds
+
+
+def test_marquee_play_fails_clearly_on_a_broken_manifest(tmp_path):
+    import functools
+    import http.server
+    import subprocess
+    import sys
+
+    (tmp_path / "broken.mpd").write_text("<MPD><Period><AdaptationSet>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "summary.json"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "marquee", "play", f"http://127.0.0.1:{server.server_port}/broken.mpd",
+             "--headless", "--quiet", "--summary-json", str(out)],
+            capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "MARQUEE_HOME": str(tmp_path)},
+        )
+    finally:
+        server.shutdown()
+    assert proc.returncode != 0
+    summary = json.loads(out.read_text())
+    assert summary["errors"] and "Traceback" not in proc.stderr
