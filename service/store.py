@@ -34,6 +34,18 @@ MIGRATIONS: list[str] = [
                           duration_s REAL NOT NULL, watched_at REAL NOT NULL);
     CREATE INDEX history_profile ON history(profile_id, watched_at);
     """,
+    # offline licenses (service/licensing.py, service/api/licenses.py)
+    """
+    CREATE TABLE license_devices (account_id TEXT NOT NULL, device_id TEXT NOT NULL, public_key TEXT NOT NULL,
+                                  registered_at REAL NOT NULL, PRIMARY KEY (account_id, device_id));
+    CREATE TABLE content_keys (content_id TEXT PRIMARY KEY, key_hex TEXT NOT NULL, created_at REAL NOT NULL);
+    CREATE TABLE licenses (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, device_id TEXT NOT NULL,
+                           title_id TEXT NOT NULL, episode_id TEXT, content_id TEXT NOT NULL, media_id TEXT NOT NULL,
+                           issued_at REAL NOT NULL, expires_at REAL NOT NULL, state TEXT NOT NULL,
+                           renewals INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
+    CREATE INDEX licenses_account ON licenses(account_id, state);
+    CREATE TABLE license_accounts (account_id TEXT PRIMARY KEY, lapsed_at REAL);
+    """,
 ]
 
 
@@ -162,3 +174,74 @@ class Store:
             args.append(since)
         return [WatchEvent(r["profile_id"], r["title_id"], r["episode_id"], r["position_s"], r["duration_s"],
                            r["watched_at"]) for r in self._rows(sql + " ORDER BY watched_at, id", args)]
+
+    # offline licenses (the rules are service/licensing.py)
+    def set_license_device(self, account_id: str, device_id: str, public_key: str, now: float) -> None:
+        self._exec("INSERT INTO license_devices VALUES(?, ?, ?, ?) ON CONFLICT(account_id, device_id) "
+                   "DO UPDATE SET public_key=excluded.public_key, registered_at=excluded.registered_at",
+                   (account_id, device_id, public_key, now))
+
+    def license_device(self, account_id: str, device_id: str) -> str | None:
+        rows = self._rows("SELECT public_key FROM license_devices WHERE account_id=? AND device_id=?",
+                          (account_id, device_id))
+        return rows[0]["public_key"] if rows else None
+
+    def content_key(self, content_id: str, make: Any, now: float) -> bytes:
+        """The content key of ``content_id``, created with ``make()`` on first use."""
+        with self._lock:
+            self._exec("INSERT OR IGNORE INTO content_keys VALUES(?, ?, ?)", (content_id, make().hex(), now))
+            return bytes.fromhex(self._rows("SELECT key_hex FROM content_keys WHERE content_id=?",
+                                            (content_id,))[0]["key_hex"])
+
+    def add_license(self, row: Any) -> None:
+        self._exec("INSERT INTO licenses VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (row.id, row.account_id, row.device_id, row.title_id, row.episode_id, row.content_id,
+                    row.media_id, row.issued_at, row.expires_at, row.state, row.renewals, row.issued_at))
+
+    def license(self, license_id: str) -> Any:
+        rows = self._rows("SELECT * FROM licenses WHERE id=?", (license_id,))
+        return self._license(rows[0]) if rows else None
+
+    def licenses_of_account(self, account_id: str) -> list[Any]:
+        return [self._license(r) for r in
+                self._rows("SELECT * FROM licenses WHERE account_id=? ORDER BY issued_at", (account_id,))]
+
+    @staticmethod
+    def _license(r: sqlite3.Row) -> Any:
+        from service.licensing import LicenseRow
+
+        return LicenseRow(r["id"], r["account_id"], r["device_id"], r["title_id"], r["episode_id"], r["content_id"],
+                          r["media_id"], r["issued_at"], r["expires_at"], r["state"], r["renewals"])
+
+    def devices_with_active_licenses(self, account_id: str, now: float) -> set[str]:
+        return {r["device_id"] for r in self._rows(
+            "SELECT DISTINCT device_id FROM licenses WHERE account_id=? AND state='active' AND expires_at>?",
+            (account_id, now))}
+
+    def license_count(self, account_id: str, content_id: str, since: float) -> int:
+        return int(self._rows("SELECT COUNT(*) AS n FROM licenses WHERE account_id=? AND content_id=? "
+                              "AND issued_at>=?", (account_id, content_id, since))[0]["n"])
+
+    def renew_license(self, license_id: str, now: float, expires_at: float) -> Any:
+        self._exec("UPDATE licenses SET issued_at=?, expires_at=?, renewals=renewals+1, updated_at=? WHERE id=?",
+                   (now, expires_at, now, license_id))
+        return self.license(license_id)
+
+    def set_license_state(self, license_id: str, state: str, now: float) -> None:
+        self._exec("UPDATE licenses SET state=?, updated_at=? WHERE id=?", (state, now, license_id))
+
+    def revoke_account_licenses(self, account_id: str, now: float) -> list[str]:
+        with self._lock:
+            ids = [r["id"] for r in self._rows("SELECT id FROM licenses WHERE account_id=? AND state='active'",
+                                               (account_id,))]
+            self._exec("UPDATE licenses SET state='revoked', updated_at=? WHERE account_id=? AND state='active'",
+                       (now, account_id))
+        return ids
+
+    def set_account_lapsed(self, account_id: str, lapsed_at: float | None) -> None:
+        self._exec("INSERT INTO license_accounts VALUES(?, ?) ON CONFLICT(account_id) "
+                   "DO UPDATE SET lapsed_at=excluded.lapsed_at", (account_id, lapsed_at))
+
+    def account_lapsed(self, account_id: str) -> bool:
+        rows = self._rows("SELECT lapsed_at FROM license_accounts WHERE account_id=?", (account_id,))
+        return bool(rows) and rows[0]["lapsed_at"] is not None

@@ -1,0 +1,182 @@
+"""Offline licenses: policy decisions and the license document (pure: no I/O, no clock).
+
+A license is bound to an account, a device (its registered X25519 public key) and a
+content id (the episode id, or the film's title id). It carries the content key wrapped
+for the device and is signed with the service's Ed25519 key (see ``drm/license.py``
+for the client side of the same format). Policy:
+
+* ``license_duration_s``: the license is valid this long from issue (renewable if ``can_renew``);
+* ``playback_duration_s``: once playback starts, the client allows this long (client-enforced);
+* ``max_devices``: devices of one account holding active licenses at once;
+* ``max_downloads_per_title``: licenses one account may obtain for one content id within
+  ``download_window_s`` (released ones count: it is a download count);
+* ``not_downloadable``: title ids that may stream but not be downloaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Iterable, Mapping
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+WRAP_ALG = "X25519-HKDF-SHA256-A256GCM"
+
+
+@dataclass(frozen=True)
+class LicensePolicy:
+    license_duration_s: float = 30 * 86400.0
+    playback_duration_s: float = 48 * 3600.0
+    can_renew: bool = True
+    max_devices: int = 3
+    max_downloads_per_title: int = 5
+    download_window_s: float = 365 * 86400.0
+    not_downloadable: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["not_downloadable"] = list(self.not_downloadable)
+        return d
+
+    @staticmethod
+    def from_json(d: Mapping[str, Any]) -> "LicensePolicy":
+        """Build from (partial) JSON; raises ValueError on an unknown field or a bad value."""
+        names = {f.name for f in fields(LicensePolicy)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
+        base = LicensePolicy().to_json()
+        base.update(d)
+        try:
+            policy = LicensePolicy(
+                license_duration_s=float(base["license_duration_s"]), playback_duration_s=float(base["playback_duration_s"]),
+                can_renew=bool(base["can_renew"]), max_devices=int(base["max_devices"]),
+                max_downloads_per_title=int(base["max_downloads_per_title"]),
+                download_window_s=float(base["download_window_s"]),
+                not_downloadable=tuple(str(t) for t in base["not_downloadable"]))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad policy value: {exc}") from None
+        if policy.license_duration_s <= 0 or policy.playback_duration_s <= 0 or policy.max_devices < 1 \
+                or policy.max_downloads_per_title < 1:
+            raise ValueError("durations must be positive and limits at least 1")
+        return policy
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LicenseRow:
+    """What the store keeps of an issued license."""
+
+    id: str
+    account_id: str
+    device_id: str
+    title_id: str
+    episode_id: str | None
+    content_id: str
+    media_id: str
+    issued_at: float
+    expires_at: float
+    state: str  # active | released | revoked
+    renewals: int = 0
+
+
+def check_issue(policy: LicensePolicy, *, title_id: str, content_id: str, device_id: str, device_registered: bool,
+                account_lapsed: bool, active_devices: Iterable[str], downloads_of_content: int) -> Refusal | None:
+    if not device_registered:
+        return Refusal(403, "device_unknown", "register this device's public key first (PUT /v1/licenses/device)")
+    if account_lapsed:
+        return Refusal(403, "account_lapsed", "the account's subscription has lapsed; offline licenses are withdrawn")
+    if title_id in policy.not_downloadable or content_id in policy.not_downloadable:
+        return Refusal(403, "not_downloadable", f"{content_id} may be streamed but not downloaded")
+    others = set(active_devices) - {device_id}
+    if device_id not in set(active_devices) and len(others) >= policy.max_devices:
+        return Refusal(409, "device_limit_reached",
+                       f"{len(others)} devices already hold downloads (limit {policy.max_devices}); "
+                       "delete downloads on another device first")
+    if downloads_of_content >= policy.max_downloads_per_title:
+        return Refusal(409, "download_limit_reached",
+                       f"{content_id} was downloaded {downloads_of_content} times (limit {policy.max_downloads_per_title})")
+    return None
+
+
+def check_renew(policy: LicensePolicy, row: LicenseRow | None, *, account_id: str, device_id: str,
+                account_lapsed: bool) -> Refusal | None:
+    if row is None or row.account_id != account_id or row.device_id != device_id:
+        return Refusal(404, "license_unknown", "no such license for this device")
+    if row.state == "revoked" or account_lapsed:
+        return Refusal(403, "license_revoked", "this license was revoked")
+    if row.state == "released":
+        return Refusal(409, "license_released", "this license was released (the download was deleted)")
+    if not policy.can_renew:
+        return Refusal(403, "renew_not_allowed", "licenses for this service cannot be renewed")
+    return None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def wrap_content_key(content_key: bytes, device_public: bytes, license_id: str, content_id: str,
+                     ephemeral: X25519PrivateKey | None = None) -> dict[str, str]:
+    eph = ephemeral or X25519PrivateKey.generate()
+    epk = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    shared = eph.exchange(X25519PublicKey.from_public_bytes(device_public))
+    kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + device_public,
+               info=f"marquee-license-v1|{license_id}|{content_id}".encode()).derive(shared)
+    nonce = os.urandom(12)
+    ct = AESGCM(kek).encrypt(nonce, content_key, f"{license_id}|{content_id}".encode())
+    return {"alg": WRAP_ALG, "epk": _b64(epk), "nonce": _b64(nonce), "ciphertext": _b64(ct)}
+
+
+def license_document(row: LicenseRow, policy: LicensePolicy, *, device_public: bytes, content_key: bytes,
+                     signing_key: Ed25519PrivateKey, key_id: str, now: float) -> dict[str, Any]:
+    payload = {
+        "v": 1, "license_id": row.id, "account_id": row.account_id, "device_id": row.device_id,
+        "title_id": row.title_id, "episode_id": row.episode_id, "content_id": row.content_id,
+        "media_id": row.media_id, "issued_at": row.issued_at, "expires_at": row.expires_at,
+        "playback_duration_s": policy.playback_duration_s, "can_renew": policy.can_renew,
+        "renewals": row.renewals, "server_time": now, "key_id": key_id,
+        "device_public_key": _b64(device_public),
+        "wrapped_key": wrap_content_key(content_key, device_public, row.id, row.content_id),
+    }
+    return {"license": payload, "signature": _b64(signing_key.sign(canonical(payload)))}
+
+
+def valid_x25519(raw: bytes) -> bool:
+    if len(raw) != 32:
+        return False
+    try:
+        X25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def signing_key_from_hex(hex_key: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(hex_key))
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    return _b64(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def new_signing_key_hex() -> str:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()).hex()
