@@ -152,81 +152,142 @@ def _brand(img: Image.Image, x: int, y: int, size: int, color: RGB) -> None:
 
 # --- compositions ------------------------------------------------------------------------
 
+def _hills(img: Image.Image, rng: random.Random, hue: float, layers: int = 4) -> None:
+    w, h = img.size
+    for k in range(layers):  # farther ones lighter
+        pts = [(0, h)]
+        base = h * (0.58 + 0.1 * k)
+        for i in range(9):
+            pts.append((int(w * i / 8), int(base - rng.uniform(0.02, 0.14) * h)))
+        pts.append((w, h))
+        ImageDraw.Draw(img).polygon(pts, fill=_hsv(hue + 0.03 * k, 0.65, 0.50 - 0.12 * k))
+
+
+def _skyline(img: Image.Image, rng: random.Random, hue: float) -> None:
+    w, h = img.size
+    d = ImageDraw.Draw(img)
+    for k, shade in enumerate((0.32, 0.14)):
+        x = -rng.randint(0, 30)
+        while x < w:
+            bw = int(w * rng.uniform(0.05, 0.12))
+            bh = int(h * rng.uniform(0.12, 0.38) * (1.0 if k else 0.8))
+            top = int(h * 0.78) - bh + k * int(h * 0.06)
+            d.rectangle((x, top, x + bw, h), fill=_hsv(hue + 0.5, 0.35, shade))
+            if k:
+                for wy in range(top + 8, h - 8, 14):
+                    for wx in range(x + 5, x + bw - 6, 11):
+                        if rng.random() < 0.18:
+                            d.rectangle((wx, wy, wx + 4, wy + 6), fill=_hsv(0.12, 0.5, 0.95))
+            x += bw + rng.randint(2, 10)
+
+
+def _rings(img: Image.Image, rng: random.Random, hue: float) -> None:
+    w, h = img.size
+    cx, cy = int(w * rng.uniform(0.3, 0.7)), int(h * rng.uniform(0.28, 0.4))
+    d = ImageDraw.Draw(img)
+    for k in range(9, 0, -1):
+        r = int(min(w, h) * 0.07 * k)
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_hsv(hue + 0.025 * k, 0.55 + 0.03 * k, 0.95 - 0.08 * k))
+
+
 def _scene_default(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
     w, h = size
-    img = _gradient(size, _hsv(hue, 0.55, 0.30), _hsv(hue + 0.08, 0.70, 0.85))
+    img = _gradient(size, _hsv(hue, 0.65, 0.28), _hsv(hue + 0.1, 0.75, 0.9))
+    motif = rng.randrange(3)
+    if motif == 1:
+        _rings(img, rng, hue)
+        return _vignette(img, 1.0)
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    r = int(min(w, h) * rng.uniform(0.18, 0.28))
-    cx, cy = int(w * rng.uniform(0.55, 0.8)), int(h * rng.uniform(0.25, 0.42))
-    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(*_hsv(hue + 0.12, 0.35, 1.0), 255))
+    r = int(min(w, h) * rng.uniform(0.16, 0.26))
+    cx, cy = int(w * rng.uniform(0.3, 0.8)), int(h * rng.uniform(0.22, 0.38))
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(*_hsv(hue + 0.15, 0.3, 1.0), 255))
     glow = _soft(layer, 30)
     img.paste(glow, (0, 0), glow)
     img.paste(layer, (0, 0), layer)
-    for k in range(4):  # hills, farther ones lighter
-        pts = [(0, h)]
-        base = h * (0.55 + 0.1 * k)
-        for i in range(9):
-            pts.append((int(w * i / 8), int(base - rng.uniform(0.02, 0.16) * h)))
-        pts.append((w, h))
-        ImageDraw.Draw(img).polygon(pts, fill=_hsv(hue - 0.02, 0.6, 0.55 - 0.13 * k))
+    if motif == 0:
+        _hills(img, rng, hue)
+    else:
+        _skyline(img, rng, hue)
     return _vignette(img, 0.9)
+
+
+ACTION_GROUNDS = ((8, 38, 48), (40, 6, 10), (10, 14, 40), (22, 22, 24))
 
 
 def _scene_action(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
     w, h = size
-    img = _gradient(size, (8, 38, 48), (12, 70, 84), angle=20)
+    ground = ACTION_GROUNDS[rng.randrange(len(ACTION_GROUNDS))]
+    img = _gradient(size, ground, tuple(min(255, int(c * 1.9)) for c in ground), angle=20)  # type: ignore[arg-type]
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    for i in range(7):
-        x = int(w * rng.uniform(-0.3, 1.0))
-        thick = int(w * rng.uniform(0.03, 0.12))
-        color = _hsv(0.06 + rng.uniform(-0.03, 0.04), 0.9, 1.0) if i % 3 else (255, 230, 180)
-        d.polygon([(x, h), (x + thick, h), (x + thick + int(h * 0.7), 0), (x + int(h * 0.7), 0)],
-                  fill=(*color, rng.randint(120, 230)))
+    slant = rng.choice((-1, 1)) * h * rng.uniform(0.45, 0.8)
+    for i in range(rng.randint(5, 8)):
+        x = int(w * rng.uniform(-0.3, 1.1))
+        thick = int(w * rng.uniform(0.02, 0.12))
+        color = _hsv(0.06 + rng.uniform(-0.04, 0.05), 0.9, 1.0) if i % 3 else (255, 232, 190)
+        d.polygon([(x, h), (x + thick, h), (x + thick + int(slant), 0), (x + int(slant), 0)],
+                  fill=(*color, rng.randint(110, 230)))
     glow = _soft(layer, 40)
     img.paste(glow, (0, 0), glow)
     img.paste(layer, (0, 0), layer)
     return _vignette(img, 1.1)
 
 
+def _figure(d: ImageDraw.ImageDraw, fx: int, fy: int, fh: int, color: RGB) -> None:
+    fw = max(fh // 4, 6)
+    d.ellipse((fx - fw // 2, fy - fh - fw, fx + fw // 2, fy - fh), fill=color)
+    d.rounded_rectangle((fx - fw, fy - fh, fx + fw, fy), radius=fw // 2, fill=color)
+
+
 def _scene_drama(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
     w, h = size
-    img = _gradient(size, _hsv(hue, 0.25, 0.12), _hsv(hue + 0.05, 0.35, 0.42))
+    img = _gradient(size, _hsv(hue, 0.3, 0.10), _hsv(hue + 0.05, 0.4, 0.40))
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    lx, ly = int(w * rng.uniform(0.55, 0.75)), int(h * 0.30)
-    d.ellipse((lx - w * 0.35, ly - h * 0.25, lx + w * 0.35, ly + h * 0.25), fill=(*_hsv(hue + 0.1, 0.2, 0.8), 110))
+    side = rng.choice((0.3, 0.7))
+    lx, ly = int(w * side), int(h * rng.uniform(0.22, 0.34))
+    d.ellipse((lx - w * 0.4, ly - h * 0.25, lx + w * 0.4, ly + h * 0.25), fill=(*_hsv(hue + 0.08, 0.45, 0.9), 120))
     glow = _soft(layer, 80)
     img.paste(glow, (0, 0), glow)
     d2 = ImageDraw.Draw(img)
-    fx, fh = int(w * rng.uniform(0.58, 0.7)), int(h * rng.uniform(0.30, 0.38))
-    fy = int(h * 0.72)
-    fw = max(fh // 4, 6)
-    d2.ellipse((fx - fw // 2, fy - fh - fw, fx + fw // 2, fy - fh), fill=(10, 10, 14))  # head
-    d2.rounded_rectangle((fx - fw, fy - fh, fx + fw, fy), radius=fw // 2, fill=(10, 10, 14))  # body
-    d2.rectangle((0, fy, w, h), fill=_hsv(hue, 0.3, 0.10))
+    fy = int(h * rng.uniform(0.68, 0.74))
+    people = rng.choice((1, 1, 2, 3))
+    for k in range(people):
+        fh = int(h * rng.uniform(0.24, 0.34) * (1 - 0.18 * k))
+        step = int(fh * 0.6) * k
+        fx = int(w * side) + (step if side < 0.5 else -step)
+        _figure(d2, fx, fy - int(h * 0.02 * k), fh, (10, 10, 14))
+    d2.rectangle((0, fy, w, h), fill=_hsv(hue, 0.3, 0.08))
     return _vignette(img, 1.3)
+
+
+PASTELS = (0.13, 0.95, 0.52, 0.42, 0.75)
 
 
 def _scene_comedy(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
     w, h = size
-    pastel = (0.13, 0.95, 0.52, 0.30)
-    img = _gradient(size, _hsv(pastel[rng.randrange(4)], 0.55, 1.0), _hsv(pastel[rng.randrange(4)], 0.5, 0.98),
-                    angle=45)
+    poster = h > w
+    clear = (0, 0, w, int(h * 0.45)) if poster else (0, int(h * 0.3), int(w * 0.62), h)  # where the type goes
+    a, b = rng.sample(PASTELS, 2)
+    img = _gradient(size, _hsv(a, 0.45, 1.0), _hsv(b, 0.5, 0.98), angle=45)
     d = ImageDraw.Draw(img)
-    for _ in range(40):
-        r = int(min(w, h) * rng.uniform(0.01, 0.05))
-        x, y = rng.randrange(w), rng.randrange(h)
-        color = _hsv(pastel[rng.randrange(4)] + rng.uniform(-0.03, 0.03), 0.75, 0.95)
-        if rng.random() < 0.5:
-            d.ellipse((x - r, y - r, x + r, y + r), fill=color)
-        else:
-            d.rounded_rectangle((x - r, y - r // 2, x + r, y + r // 2), radius=r // 3, fill=color)
-    r = int(min(w, h) * 0.32)
-    cx, cy = int(w * 0.68), int(h * 0.42)
+    r = int(min(w, h) * rng.uniform(0.45, 0.6))
+    cx, cy = int(w * rng.uniform(0.55, 0.85)), int(h * 0.82)
     d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255))
-    d.ellipse((cx - r + 14, cy - r + 14, cx + r - 14, cy + r - 14), fill=_hsv(0.13, 0.8, 1.0))
+    d.ellipse((cx - r + 16, cy - r + 16, cx + r - 16, cy + r - 16), fill=_hsv(rng.choice(PASTELS), 0.6, 1.0))
+    placed = 0
+    while placed < 30:
+        cr = int(min(w, h) * rng.uniform(0.012, 0.04))
+        x, y = rng.randrange(w), rng.randrange(h)
+        if clear[0] - cr <= x <= clear[2] + cr and clear[1] - cr <= y <= clear[3] + cr:
+            continue
+        placed += 1
+        color = _hsv(rng.choice(PASTELS) + rng.uniform(-0.03, 0.03), 0.8, 0.95)
+        if rng.random() < 0.5:
+            d.ellipse((x - cr, y - cr, x + cr, y + cr), fill=color)
+        else:
+            d.rounded_rectangle((x - cr, y - cr // 2, x + cr, y + cr // 2), radius=cr // 3, fill=color)
     return img
 
 
@@ -266,10 +327,10 @@ def render(subject: ArtSubject, tag: str, kind: str) -> Image.Image:
         _brand(img, 24, 22, 17, accent)
         meta_font = _font("sans", 15)
         if tag == "comedy":
-            top = _draw_title(img, _title_text(subject, tag), style, (26, 70, w - 26, h // 2), ink, align="center",
-                              anchor_bottom=False, start=64, shadow=0)
-            del top
-            ImageDraw.Draw(img).text((w // 2, h - 40), _meta_line(subject), font=meta_font, fill=ink, anchor="mm")
+            _draw_title(img, _title_text(subject, tag), style, (26, 64, w - 26, int(h * 0.40)), ink, align="center",
+                        anchor_bottom=True, start=56, shadow=0)
+            ImageDraw.Draw(img).text((w // 2, int(h * 0.40) + 26), _meta_line(subject), font=meta_font, fill=ink,
+                                     anchor="mm")
         else:
             align = "center" if tag == "drama" else "left"
             top = _draw_title(img, _title_text(subject, tag), style, (26, h // 2, w - 26, h - 64), ink,

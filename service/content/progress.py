@@ -16,7 +16,7 @@ class Progress:
         self._width = width
         self._weights: dict[str, float] = {}
         self._done: dict[str, float] = {}
-        self._status = ""
+        self._status: dict[str, str] = {}
         self._last_step = -1
         self._lock = threading.Lock()
 
@@ -29,8 +29,15 @@ class Progress:
         with self._lock:
             self._done[task] = min(max(fraction, self._done.get(task, 0.0)), 1.0)
             if status is not None:
-                self._status = status
+                self._status[task] = status
             self._render()
+
+    def _current_status(self) -> str:
+        """The status of the first unfinished task (or the last one reported)."""
+        for task, text in self._status.items():
+            if self._done.get(task, 0.0) < 1.0:
+                return text
+        return next(reversed(self._status.values()), "")
 
     @property
     def fraction(self) -> float:
@@ -44,13 +51,13 @@ class Progress:
         if self._tty:
             filled = int(frac * self._width)
             bar = "█" * filled + "░" * (self._width - filled)
-            self._stream.write(f"\r  {bar} {frac * 100:5.1f}%  {self._status[:48]:<48}")
+            self._stream.write(f"\r  {bar} {frac * 100:5.1f}%  {self._current_status()[:48]:<48}")
             self._stream.flush()
             return
         step = int(frac * 10)
         if step != self._last_step:
             self._last_step = step
-            self._stream.write(f"content: {step * 10:3d}%  {self._status}\n")
+            self._stream.write(f"content: {step * 10:3d}%  {self._current_status()}\n")
             self._stream.flush()
 
     def finish(self, message: str) -> None:

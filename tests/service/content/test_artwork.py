@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from service.content.artwork import ArtSubject, render, write_artwork
+
+TAGS = ["default", "action", "drama", "comedy"]
+FILM = ArtSubject("t900", "The Lantern Keepers of Hollow Bay", 2019, ("Drama", "Mystery"), "film")
+SERIES = ArtSubject("t901", "Static", 2023, ("Sci-Fi",), "series", seasons=2)
+
+
+@pytest.mark.parametrize("kind, size", [("poster", (400, 600)), ("backdrop", (1280, 720))])
+def test_sizes(kind: str, size: tuple[int, int]) -> None:
+    for tag in TAGS:
+        assert render(SERIES, tag, kind).size == size
+
+
+def _diff(a: Image.Image, b: Image.Image) -> float:
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+
+def test_variants_are_visibly_different_and_deterministic() -> None:
+    posters = [render(FILM, tag, "poster") for tag in TAGS]
+    for i in range(len(posters)):
+        for j in range(i + 1, len(posters)):
+            assert _diff(posters[i], posters[j]) > 15, (TAGS[i], TAGS[j])
+    assert _diff(render(FILM, "action", "poster"), posters[1]) == 0
+
+
+def test_titles_differ_from_each_other() -> None:
+    other = ArtSubject("t902", "Cold Open", 2024, ("Comedy",), "film")
+    assert _diff(render(FILM, "default", "backdrop"), render(other, "default", "backdrop")) > 5
+
+
+def test_unknown_tag_falls_back_to_default() -> None:
+    assert _diff(render(FILM, "western", "poster"), render(FILM, "default", "poster")) == 0
+
+
+def test_write_artwork_names(tmp_path: Path) -> None:
+    written = write_artwork(SERIES, TAGS, tmp_path)
+    assert sorted(p.name for p in written) == sorted(
+        [f"poster-{v}.jpg" for v in range(4)] + [f"backdrop-{v}.jpg" for v in range(4)])
+    with Image.open(tmp_path / "poster-2.jpg") as img:
+        assert img.format == "JPEG"
