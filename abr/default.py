@@ -42,29 +42,32 @@ from abr.params import non_negative, param, positive, unit_interval
 
 @dataclass(frozen=True)
 class DefaultParams:
-    reservoir_s: float = param(8.0, "buffer (s) at or below which the lowest rung is always chosen", non_negative, ">= 0")
-    cushion_s: float = param(32.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
+    reservoir_s: float = param(6.0, "buffer (s) at or below which the lowest rung is always chosen", non_negative, ">= 0")
+    cushion_s: float = param(30.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
                              "above reservoir+cushion is the upper reservoir (top rung)", positive, "> 0")
     end_reservoir: float = param(0.15, "near the end, reservoir = min(reservoir_s, end_reservoir * content left)",
                                  non_negative, ">= 0")
-    end_top: float = param(0.55, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
+    end_top: float = param(0.3, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
                            positive, "> 0")
-    up_confirm: int = param(2, "consecutive decisions the map must point higher before an up-switch",
+    up_confirm: int = param(3, "consecutive decisions the map must point higher before an up-switch",
                             lambda x: x >= 1, ">= 1")
-    min_dwell_s: float = param(12.0, "content (s) fetched at a rung before an up-switch is allowed", non_negative, ">= 0")
+    min_dwell_s: float = param(0.0, "content (s) fetched at a rung before an up-switch is allowed", non_negative, ">= 0")
     up_safety: float = param(0.0, "if > 0, an up-switch also needs estimate * up_safety >= the new segment's bit "
                              "rate", lambda x: 0 <= x <= 4, "0 <= x <= 4")
-    headroom_segments: float = param(4.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
+    headroom_segments: float = param(12.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
                                      "point after this many segments at the estimated throughput", non_negative, ">= 0")
-    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
-    down_band: int = param(1, "a down-switch happens when the map points this many rungs below the current one",
+    retry_gain: float = param(0.025, "after the buffer forced a rung down, climbing back to it needs the estimate to "
+                              "have grown by this fraction since (or to cover the rung's bit rate): no "
+                              "oscillation on steady throughput", non_negative, ">= 0")
+    max_up_step: int = param(3, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
+    down_band: int = param(2, "a down-switch happens when the map points this many rungs below the current one",
                            lambda x: x >= 1, ">= 1")
-    cap_keep: float = param(0.4, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
+    cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
                             lambda x: 0 <= x < 1, "0 <= x < 1")
-    startup_ratio: float = param(1.5, "startup ramp: step up while estimate >= ratio * next rung", positive, "> 0")
-    ramp_ratio: float = param(2.0, "after startup, also step up (past the map) when the buffer grew and the estimate "
+    startup_ratio: float = param(3.75, "startup ramp: step up while estimate >= ratio * next rung", positive, "> 0")
+    ramp_ratio: float = param(0.96, "after startup, also step up (past the map) when the buffer grew and the estimate "
                               ">= ratio * next rung for up_confirm decisions; 0 disables", non_negative, ">= 0")
-    fast_half_life: float = param(3.0, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
+    fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
     slow_half_life: float = param(15.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
     half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
                                 lambda x: x in ("s", "downloads"), "s or downloads")
@@ -107,6 +110,10 @@ class BufferHysteresis:
         self._dwell_s = 0.0
         self._up_streak = 0
         self._ramping = True
+        self._ceiling: tuple[int, float] | None = None  # (rung the buffer forced us off, estimate then)
+        self._entry_buffer: float | None = None
+        self._prev_buffer: float | None = None
+        self._now_buffer = 0.0
         self._last_buffer: float | None = None
         self._grew = True
 
@@ -171,11 +178,14 @@ class BufferHysteresis:
 
         if cur is None:
             rung = self._cap(ctx, 0, 0.0, startup=True)
-            return self._commit(rung, "first segment: lowest rung the estimate allows")
+            return self._commit(rung, "first segment: lowest rung the estimate allows", None)
         if cur == self._dwell_rung:
             self._dwell_s += ladder.segment_seconds
         else:
             self._dwell_rung, self._dwell_s = cur, ladder.segment_seconds
+            self._entry_buffer = self._prev_buffer  # buffer when ``cur`` was chosen (None: not by us)
+        self._prev_buffer = b
+        self._now_buffer = b
 
         res, top = self._thresholds(ctx)
         mapped, _ = self._map_rung(ctx, res, top)
@@ -188,16 +198,16 @@ class BufferHysteresis:
             need = p.startup_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds
             if nxt > cur and have_est and self._headroom_bps() >= need:
                 return self._commit(self._cap(ctx, nxt, res),
-                                    f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps >= {p.startup_ratio}x rung {nxt}")
-            return self._commit(self._cap(ctx, cur, res), "startup ramp: holding")
+                                    f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps >= {p.startup_ratio}x rung {nxt}", cur)
+            return self._commit(self._cap(ctx, cur, res), "startup ramp: holding", cur)
 
         if b <= res:
             self._up_streak = 0
-            return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung")
+            return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung", cur)
 
         if mapped <= cur - p.down_band:
             self._up_streak = 0
-            return self._commit(self._cap(ctx, mapped, res), f"buffer {b:.1f}s maps to rung {mapped} < {cur}: down")
+            return self._commit(self._cap(ctx, mapped, res), f"buffer {b:.1f}s maps to rung {mapped} < {cur}: down", cur)
         nxt = min(cur + 1, ladder.top)
         ramp = (p.ramp_ratio > 0 and grew and nxt > cur and have_est
                 and self._headroom_bps() >= p.ramp_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds)
@@ -205,18 +215,17 @@ class BufferHysteresis:
             self._up_streak += 1
             target = min(max(mapped, nxt if ramp else cur), cur + p.max_up_step)
 
-            def rate(q: int) -> float:
-                return ladder.size(q, ctx.segment_index) * 8 / ladder.segment_seconds
-
             while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top)):
                 target -= 1
             if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
                 self._up_streak = 0
+                if self._ceiling is not None and target >= self._ceiling[0]:
+                    self._ceiling = None
                 return self._commit(self._cap(ctx, target, res),
-                                    f"buffer {b:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up")
-            return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: up to {mapped} not yet confirmed")
+                                    f"buffer {b:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up", cur)
+            return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: up to {mapped} not yet confirmed", cur)
         self._up_streak = 0
-        return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: buffer {b:.1f}s maps to rung {mapped}")
+        return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: buffer {b:.1f}s maps to rung {mapped}", cur)
 
     def _down_point(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
         """Buffer level below which the map would take ``rung`` down (given down_band)."""
@@ -237,6 +246,11 @@ class BufferHysteresis:
         if self.p.up_safety > 0 and bps * self.p.up_safety < ladder.size(rung, ctx.segment_index) * 8 / ladder.segment_seconds:
             return False
         t = self.est.ttfb_s + ladder.size(rung, ctx.segment_index) * 8.0 / bps
+        if self._ceiling is not None and rung >= self._ceiling[0]:
+            # Judged on the nominal bit rate: one small (VBR) segment must not reopen the rung.
+            t_nominal = self.est.ttfb_s + ladder.bitrates_bps[rung] * ladder.segment_seconds / bps
+            if t_nominal > ladder.segment_seconds and bps < self._ceiling[1] * (1.0 + self.p.retry_gain):
+                return False  # this rung failed at about this throughput: do not oscillate
         after = ctx.buffer_s + self.p.headroom_segments * (ladder.segment_seconds - t)
         return after >= self._down_point(ctx, rung, res, top)
 
@@ -252,7 +266,12 @@ class BufferHysteresis:
             rung -= 1
         return rung
 
-    def _commit(self, rung: int, reason: str) -> Decision:
+    def _commit(self, rung: int, reason: str, cur: int | None = None) -> Decision:
+        failed = self._entry_buffer is not None and self._now_buffer < self._entry_buffer
+        if cur is not None and rung < cur and self.est.samples > 0 and failed:
+            # ``cur`` drained the buffer and is now left: remember at what throughput it failed.
+            if self._ceiling is None or cur <= self._ceiling[0]:
+                self._ceiling = (cur, self._headroom_bps())
         return Decision(rung, reason)
 
     # ------------------------------------------------------------ abandonment

@@ -145,7 +145,7 @@ def load_mpd(path: Path) -> Video:
 
     try:
         root = ElementTree.parse(str(path)).getroot()
-    except (OSError, ElementTree.ParseError) as exc:  # type: ignore[attr-defined]
+    except (OSError, ElementTree.ParseError) as exc:
         raise ConfigError(f"cannot parse manifest {path}: {exc}") from exc
     total = _iso_duration(root.get("mediaPresentationDuration"))
     base = path.parent
