@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from service.api import admin, auth, catalog, playback, profiles
+from service.api import progress as progress_api
+from service.api import telemetry as telemetry_api
 from service.api import licenses as licenses_api
 from service.api.common import ApiError, error_response
 from service.runtime import Runtime
@@ -20,7 +22,7 @@ from service.runtime import Runtime
 log = logging.getLogger("marquee.service")
 access = logging.getLogger("marquee.service.access")
 
-ROUTE_MODULES = (auth, profiles, catalog, playback, admin, licenses_api)
+ROUTE_MODULES = (auth, profiles, catalog, playback, admin, progress_api, telemetry_api, licenses_api)
 
 
 async def health(request: Request) -> JSONResponse:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from service.progress import ProgressUpdate, Verdict, decide, history_position
 from service.rows import WatchEvent
 
 MIGRATIONS: list[str] = [
@@ -33,6 +34,25 @@ MIGRATIONS: list[str] = [
                           title_id TEXT NOT NULL, episode_id TEXT, position_s REAL NOT NULL,
                           duration_s REAL NOT NULL, watched_at REAL NOT NULL);
     CREATE INDEX history_profile ON history(profile_id, watched_at);
+    """,
+    # resume-position sync (service/progress.py): the merged position per (profile, title, episode)
+    """
+    CREATE TABLE progress (profile_id TEXT NOT NULL REFERENCES profiles(id), title_id TEXT NOT NULL,
+                           episode_key TEXT NOT NULL, episode_id TEXT, position_s REAL NOT NULL,
+                           duration_s REAL NOT NULL, event_time REAL NOT NULL, device_id TEXT NOT NULL, seq INTEGER,
+                           received_at REAL NOT NULL, client_time REAL NOT NULL, offset_s REAL NOT NULL,
+                           state TEXT NOT NULL, credits INTEGER NOT NULL,
+                           PRIMARY KEY (profile_id, title_id, episode_key));
+    """,
+    # QoE telemetry collector (service/telemetry_store.py): batches are stored once by batch id
+    """
+    CREATE TABLE telemetry_batches (batch_id TEXT PRIMARY KEY, installation_id TEXT NOT NULL,
+                                    received_at REAL NOT NULL, schema INTEGER NOT NULL, events INTEGER NOT NULL,
+                                    dropped_total INTEGER NOT NULL, rejected_total INTEGER NOT NULL);
+    CREATE TABLE telemetry_events (batch_id TEXT NOT NULL, idx INTEGER NOT NULL, session_id TEXT NOT NULL,
+                                   seq INTEGER NOT NULL, kind TEXT NOT NULL, ts REAL NOT NULL, day TEXT NOT NULL,
+                                   title_id TEXT, data TEXT NOT NULL, PRIMARY KEY (batch_id, idx));
+    CREATE INDEX telemetry_events_day ON telemetry_events(day, session_id);
     """,
     # offline licenses (service/licensing.py, service/api/licenses.py)
     """
@@ -174,6 +194,87 @@ class Store:
             args.append(since)
         return [WatchEvent(r["profile_id"], r["title_id"], r["episode_id"], r["position_s"], r["duration_s"],
                            r["watched_at"]) for r in self._rows(sql + " ORDER BY watched_at, id", args)]
+
+    # resume positions (the merge rule is service/progress.py)
+    def merge_progress(self, update: ProgressUpdate) -> tuple[Verdict, ProgressUpdate]:
+        """Apply ``update`` atomically: (verdict, the position kept). An accepted update is
+        also appended to the watch history, which feeds the rows and the resume point."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT * FROM progress WHERE profile_id=? AND title_id=? AND episode_key=?",
+                                        update.key).fetchall()
+                current = self._progress(rows[0]) if rows else None
+                verdict = decide(current, update)
+                if verdict in ("first", "newer"):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO progress VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*update.key, update.episode_id, update.position_s, update.duration_s, update.event_time,
+                         update.device_id, update.seq, update.received_at, update.client_time, update.offset_s,
+                         update.state, int(update.credits)))
+                    self._db.execute("INSERT INTO history(profile_id, title_id, episode_id, position_s, duration_s, "
+                                     "watched_at) VALUES(?, ?, ?, ?, ?, ?)",
+                                     (update.profile_id, update.title_id, update.episode_id,
+                                      history_position(update), update.duration_s, update.event_time))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return verdict, (update if verdict in ("first", "newer") or current is None else current)
+
+    def progress(self, profile_id: str, title_id: str | None = None) -> list[ProgressUpdate]:
+        sql, args = "SELECT * FROM progress WHERE profile_id=?", [profile_id]
+        if title_id is not None:
+            sql += " AND title_id=?"
+            args.append(title_id)
+        return [self._progress(r) for r in self._rows(sql + " ORDER BY event_time DESC", args)]
+
+    @staticmethod
+    def _progress(r: sqlite3.Row) -> ProgressUpdate:
+        return ProgressUpdate(r["profile_id"], r["title_id"], r["episode_id"], r["position_s"], r["duration_s"],
+                              r["event_time"], r["device_id"], r["seq"], r["received_at"], r["client_time"],
+                              r["offset_s"], r["state"], bool(r["credits"]))
+
+    # telemetry collector (service/telemetry_store.py)
+    def add_telemetry_batch(self, batch_id: str, installation_id: str, received_at: float, schema: int,
+                            dropped_total: int, rejected_total: int,
+                            events: Sequence[tuple[int, str, int, str, float, str, str | None, str]]) -> bool:
+        """Store a batch once: False (and nothing written) when ``batch_id`` is already stored.
+        ``events``: (idx, session_id, seq, kind, ts, day, title_id, data_json)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._db.execute("SELECT 1 FROM telemetry_batches WHERE batch_id=?", (batch_id,)).fetchone():
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._db.execute("INSERT INTO telemetry_batches VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                 (batch_id, installation_id, received_at, schema, len(events), dropped_total,
+                                  rejected_total))
+                self._db.executemany("INSERT INTO telemetry_events VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     [(batch_id, *e) for e in events])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return True
+
+    def telemetry_events(self, since_day: str | None = None, until_day: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM telemetry_events WHERE 1=1", []
+        if since_day:
+            sql += " AND day>=?"
+            args.append(since_day)
+        if until_day:
+            sql += " AND day<=?"
+            args.append(until_day)
+        return [dict(r) for r in self._rows(sql + " ORDER BY session_id, seq", args)]
+
+    def telemetry_counts(self) -> dict[str, int]:
+        """Batches and events stored, and what clients report they dropped/rejected (latest per installation)."""
+        row = self._rows("SELECT COUNT(*) AS batches, COALESCE(SUM(events), 0) AS events FROM telemetry_batches")[0]
+        per = self._rows("SELECT MAX(dropped_total) AS d, MAX(rejected_total) AS r FROM telemetry_batches "
+                         "GROUP BY installation_id")
+        return {"batches": row["batches"], "events": row["events"], "installations": len(per),
+                "client_dropped": sum(r["d"] for r in per), "client_rejected": sum(r["r"] for r in per)}
 
     # offline licenses (the rules are service/licensing.py)
     def set_license_device(self, account_id: str, device_id: str, public_key: str, now: float) -> None:

@@ -9,7 +9,8 @@ from starlette.routing import Route
 from service.api.common import (ApiError, authenticate, field_number, field_str, json_body, own_profile,
                                 profile_level, runtime, tile)
 from service.catalog import MATURITY_LEVELS
-from service.rows import ProfileView, WatchEvent, build_rows
+from service.progress import ProgressUpdate
+from service.rows import ProfileView, build_rows
 
 COLORS = ("#e50914", "#1f80e0", "#f5c518", "#2ecc71", "#9b59b6", "#e67e22")
 
@@ -76,10 +77,14 @@ async def add_history(request: Request) -> JSONResponse:
     duration = field_number(body, "duration_s", hi=1e6)
     if duration <= 0:
         raise ApiError(400, "invalid_field", "'duration_s' must be positive")
-    event = WatchEvent(profile.id, title.id, episode_id, min(position, duration), duration, rt.clock.wall())
-    rt.store.add_history(event)
+    # Through the resume-position merge (service/progress.py): a report without a sequence
+    # number, timed by the service's clock on arrival.
+    now = rt.clock.wall()
+    update = ProgressUpdate(profile.id, title.id, episode_id, min(position, duration), duration, now,
+                            authenticate(request).device_id, None, now, now, 0.0, "playing")
+    rt.store.merge_progress(update)
     return JSONResponse({"ok": True, "profile_id": profile.id, "title_id": title.id, "episode_id": episode_id,
-                         "progress": round(event.fraction, 4)}, status_code=201)
+                         "progress": round(update.fraction, 4)}, status_code=201)
 
 
 async def get_history(request: Request) -> JSONResponse:

@@ -1,0 +1,145 @@
+"""QoE collector and dashboard.
+
+- ``POST /v1/telemetry/batches`` (no auth: batches carry pseudonymous ids only) stores a
+  gzip JSON batch once per ``batch_id`` (a retry answers ``{"stored": false}``).
+- ``GET /v1/telemetry/summary?since=YYYY-MM-DD&until=`` QoE per OCA, title and day (JSON).
+- ``GET /v1/telemetry/dashboard`` the same as an HTML page with plots.
+- ``PUT|DELETE|GET /v1/admin/telemetry/faults`` (admin, loopback): make the collector answer
+  ``status`` without storing, wait ``delay_ms`` first, or store and then answer
+  ``status_after_store`` (a lost acknowledgement), for tests of the client's retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+
+from service.api.admin import _guard
+from service.api.common import ApiError, error_response, json_body, runtime
+from service.telemetry_store import BatchError, decode_body, dashboard_html, fold_sessions, ingest, summary_json
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class CollectorFaults:
+    status: int | None = None
+    delay_ms: int = 0
+    status_after_store: int | None = None
+
+
+@dataclass
+class CollectorCounters:
+    requests: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    faulted: int = 0
+
+
+def _state(request: Request) -> tuple[CollectorFaults, CollectorCounters]:
+    state = request.app.state
+    if not hasattr(state, "telemetry_faults"):
+        state.telemetry_faults = CollectorFaults()
+        state.telemetry_counters = CollectorCounters()
+    return state.telemetry_faults, state.telemetry_counters
+
+
+async def post_batch(request: Request) -> JSONResponse:
+    faults, counters = _state(request)
+    counters.requests += 1
+    if faults.delay_ms:
+        await asyncio.sleep(faults.delay_ms / 1000)
+    if faults.status is not None:
+        counters.faulted += 1
+        return error_response(faults.status, "fault_injected", "the collector is failing on purpose (admin fault)")
+    raw = await request.body()
+    try:
+        doc = decode_body(raw, request.headers.get("content-encoding", ""))
+    except BatchError as exc:
+        counters.rejected += 1
+        return error_response(exc.status, exc.code, exc.message)
+    rt = runtime(request)
+    stored = ingest(rt.store, doc, rt.clock.wall())
+    if stored:
+        counters.stored += 1
+    else:
+        counters.duplicates += 1
+    if faults.status_after_store is not None:
+        counters.faulted += 1
+        return error_response(faults.status_after_store, "fault_injected", "stored, but the answer is lost (fault)")
+    return JSONResponse({"batch_id": doc["batch_id"], "stored": stored, "events": len(doc["events"])})
+
+
+def _summary(request: Request) -> dict[str, Any]:
+    since = request.query_params.get("since") or None
+    until = request.query_params.get("until") or None
+    for value in (since, until):
+        if value is not None and not _DAY.match(value):
+            raise ApiError(400, "invalid_query", "'since' and 'until' are dates like 2026-01-31")
+    store = runtime(request).store
+    records = fold_sessions(store.telemetry_events(since, until))
+    return summary_json(records, store.telemetry_counts())
+
+
+async def get_summary(request: Request) -> JSONResponse:
+    return JSONResponse(_summary(request))
+
+
+async def get_dashboard(request: Request) -> HTMLResponse:
+    summary = _summary(request)
+    page = await asyncio.to_thread(dashboard_html, summary)  # matplotlib: off the event loop
+    return HTMLResponse(page)
+
+
+async def get_faults(request: Request) -> JSONResponse:
+    _guard(request)
+    faults, counters = _state(request)
+    return JSONResponse({"faults": asdict(faults), "counters": asdict(counters),
+                         "store": runtime(request).store.telemetry_counts()})
+
+
+def _status(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        raise ApiError(400, "invalid_fault", f"'{key}' must be an HTTP error status (400..599)")
+    return value
+
+
+async def put_faults(request: Request) -> JSONResponse:
+    _guard(request)
+    body = await json_body(request)
+    unknown = set(body) - {"status", "delay_ms", "status_after_store"}
+    if unknown:
+        raise ApiError(400, "invalid_fault", f"unknown fault fields: {', '.join(sorted(unknown))}")
+    delay = body.get("delay_ms", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 60_000:
+        raise ApiError(400, "invalid_fault", "'delay_ms' must be an integer 0..60000")
+    faults, counters = _state(request)
+    faults.status, faults.delay_ms = _status(body, "status"), delay
+    faults.status_after_store = _status(body, "status_after_store")
+    return JSONResponse({"faults": asdict(faults), "counters": asdict(counters)})
+
+
+async def delete_faults(request: Request) -> JSONResponse:
+    _guard(request)
+    faults, counters = _state(request)
+    faults.status, faults.delay_ms, faults.status_after_store = None, 0, None
+    return JSONResponse({"faults": asdict(faults), "counters": asdict(counters)})
+
+
+def routes() -> list[Route]:
+    return [Route("/v1/telemetry/batches", post_batch, methods=["POST"]),
+            Route("/v1/telemetry/summary", get_summary, methods=["GET"]),
+            Route("/v1/telemetry/dashboard", get_dashboard, methods=["GET"]),
+            Route("/v1/admin/telemetry/faults", get_faults, methods=["GET"]),
+            Route("/v1/admin/telemetry/faults", put_faults, methods=["PUT"]),
+            Route("/v1/admin/telemetry/faults", delete_faults, methods=["DELETE"])]
