@@ -313,6 +313,15 @@ class ServiceClient(_Base):
                 **({"episode_id": episode_id} if episode_id else {})}
         return self._request(Call("POST", f"/v1/profiles/{profile_id}/history", body))
 
+    def report_progress(self, profile_id: str, reports: list[dict[str, Any]], sent_at: float) -> dict[str, Any]:
+        """Resume-position sync (``POST /v1/profiles/{pid}/progress``): results and the service's time."""
+        return self._request(Call("POST", f"/v1/profiles/{profile_id}/progress",
+                                  {"reports": reports, "sent_at": sent_at}))
+
+    def progress(self, profile_id: str, title_id: str | None = None) -> dict[str, Any]:
+        params = {"title_id": title_id} if title_id else None
+        return self._request(Call("GET", f"/v1/profiles/{profile_id}/progress", params=params))
+
     def get_bytes(self, url: str) -> bytes:
         """Artwork and other absolute URLs handed out by the service."""
         try:
