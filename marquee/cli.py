@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "marquee.app_cli",
     "player.cli",
     "abr.cli",
+    "downloads.cli",
 )
 
 

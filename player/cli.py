@@ -62,22 +62,26 @@ def run_play(args: argparse.Namespace) -> int:
     try:
         return _play(args)
     except MarqueeError as exc:
-        print(f"marquee play: {exc.user_message}", file=sys.stderr)
-        if exc.user_message != exc.message:
-            print(f"  ({exc.message})", file=sys.stderr)
-        if args.summary_json:
-            _write_json(args.summary_json, {"ok": False, "errors": [exc.user_message], "startup_ms": None,
-                                            "start_s": args.start or 0.0, "played_s": 0.0, "stall_count": 0,
-                                            "stall_ms": 0.0, "switches": 0, "avg_bitrate_kbps": 0.0,
-                                            "failovers": 0})
-        return 2
+        return report_failure(args, exc)
+
+
+def report_failure(args: argparse.Namespace, exc: Any, prog: str = "marquee play") -> int:
+    """A playback that could not start: the message on stderr, a failed summary JSON, exit 2
+    (shared with ``marquee download play``)."""
+    print(f"{prog}: {exc.user_message}", file=sys.stderr)
+    if exc.user_message != exc.message:
+        print(f"  ({exc.message})", file=sys.stderr)
+    if args.summary_json:
+        _write_json(args.summary_json, {"ok": False, "errors": [exc.user_message], "startup_ms": None,
+                                        "start_s": args.start or 0.0, "played_s": 0.0, "stall_count": 0,
+                                        "stall_ms": 0.0, "switches": 0, "avg_bitrate_kbps": 0.0,
+                                        "failovers": 0})
+    return 2
 
 
 def _play(args: argparse.Namespace) -> int:
     from abr import make_controller
     from player.control import PlayRequest
-    from player.engine import PlaybackEngine
-    from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent
     from player.launch import is_manifest_url
 
     params = _params(args.param)
@@ -99,31 +103,46 @@ def _play(args: argparse.Namespace) -> int:
         if not args.headless and not _has_display():
             print("marquee play: no display found; add --headless to play without a window", file=sys.stderr)
             return 2
-        log_file: IO[str] | None = args.log.open("w", encoding="utf-8") if args.log else None
-        log_lock = threading.Lock()
-
-        def on_event(event: PlayerEvent) -> None:
-            if log_file is not None:
-                with log_lock:
-                    log_file.write(json.dumps(event.to_json()) + "\n")
-            if event.kind in ("failover", "error") and not args.quiet:
-                _status_print(f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.data.items()), final=True)
-
         from marquee import paths
         from player.oca.store import OcaStatsStore
 
-        engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event,
-                                oca_store=OcaStatsStore(paths.client_db_path()))
-        try:
-            engine.play(request)
-            summary = _watch(engine, args, request.start_s)
-        finally:
-            engine.close()
-            if log_file is not None:
-                log_file.close()
+        summary = run_engine(request, args, oca_store=OcaStatsStore(paths.client_db_path()))
     finally:
         if service is not None:
             service.stop()
+    return finish(args, summary)
+
+
+def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None, oca_store: Any = None,
+               on_snapshot: Any = None) -> Any:
+    """Play ``request`` to its end with the live status line and the ``--log`` JSONL; the summary.
+    Shared with ``marquee download play`` (which mounts its offline transport)."""
+    from player.engine import PlaybackEngine
+    from player.events import PlayerEvent
+
+    log_file: IO[str] | None = args.log.open("w", encoding="utf-8") if args.log else None
+    log_lock = threading.Lock()
+
+    def on_event(event: PlayerEvent) -> None:
+        if log_file is not None:
+            with log_lock:
+                log_file.write(json.dumps(event.to_json()) + "\n")
+        if event.kind in ("failover", "error") and not args.quiet:
+            _status_print(f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.data.items()), final=True)
+
+    engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event, on_snapshot=on_snapshot,
+                            oca_store=oca_store, transports=transports)
+    try:
+        engine.play(request)
+        return _watch(engine, args, request.start_s)
+    finally:
+        engine.close()
+        if log_file is not None:
+            log_file.close()
+
+
+def finish(args: argparse.Namespace, summary: Any) -> int:
+    """Write (``--summary-json``) and print the summary; the exit code."""
     result = summary.to_json()
     if args.summary_json:
         _write_json(args.summary_json, result)

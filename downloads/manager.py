@@ -1,0 +1,256 @@
+"""The download manager: a queue of titles, each fetched with parallel segment downloads
+through the streaming fetcher (same OCA ranking and failover), encrypted in memory and
+written crash-safely; progress as events.
+
+Runs on one asyncio loop. Pause, resume and delete are journal state changes: the run
+loop polls the journal, so a ``marquee download pause`` from another process and the
+UI's button act the same way. Disk space is checked before a title starts and before
+every file; ENOSPC (or too little space) pauses the title with a clear message and
+leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import httpx
+
+from downloads.journal import DownloadRow, FileRow, Journal
+from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
+from drm.crypto import seal
+from marquee.clock import Clock
+from marquee.errors import MarqueeError, StorageError
+from player.events import PlayerEvent
+from player.fetch import Fetcher, FetchTarget, OcaPool
+from player.oca.ranking import OcaRanker
+
+log = logging.getLogger("marquee.downloads")
+
+# (bases by OCA id, names, order best first, refresh of the signed bases)
+Sources = tuple[dict[str, str], dict[str, str], list[str], Callable[[], Awaitable[dict[str, str]]] | None]
+SourceProvider = Callable[[DownloadRow], Awaitable[Sources]]
+KeyProvider = Callable[[DownloadRow], bytes]
+
+
+@dataclass(frozen=True)
+class DownloadSettings:
+    parallel_titles: int = 2
+    parallel_segments: int = 4
+    reserve_bytes: int = 16 << 20  # keep this much free on the disk
+    space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
+    poll_s: float = 0.25
+    speed_window_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """One progress event (also the UI's view of a download's state)."""
+
+    download_id: str
+    state: str
+    bytes_done: int
+    bytes_total: int  # estimated until completed, then exact
+    percent: float
+    speed_bps: float  # bytes per second over the last few seconds
+    eta_s: float | None
+    files_done: int
+    files_total: int
+    message: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class DiskFull(StorageError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, code="disk_full",
+                         user_message="The disk is full: the download is paused. Free some space, then resume it.")
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:.0f} MB"
+
+
+class DownloadManager:
+    def __init__(self, journal: Journal, *, root: Path, key_for: KeyProvider, sources: SourceProvider,
+                 client: httpx.AsyncClient, clock: Clock, settings: DownloadSettings = DownloadSettings(),
+                 writer: FileWriter | None = None, space: Callable[[Path], int] = free_space,
+                 on_progress: Callable[[DownloadProgress], None] | None = None) -> None:
+        self.journal = journal
+        self.root = root
+        self.key_for = key_for
+        self.sources = sources
+        self.client = client
+        self.clock = clock
+        self.settings = settings
+        self.writer = writer or AtomicWriter()
+        self.space = space
+        self.on_progress = on_progress or (lambda p: None)
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
+        self.wakeup = asyncio.Event()
+
+    # ------------------------------------------------------------------ loop
+    async def run(self, *, only: set[str] | None = None, forever: bool = False) -> None:
+        """Download queued titles (and those a crash left 'downloading') until none is left."""
+        try:
+            while True:
+                self._reap()
+                self._stop_changed()
+                waiting = [r for r in self.journal.in_state("queued", "downloading")
+                           if r.id not in self._active and (only is None or r.id in only)]
+                for row in waiting[: max(0, self.settings.parallel_titles - len(self._active))]:
+                    self._active[row.id] = asyncio.create_task(self._download(row), name=f"download {row.id}")
+                if not self._active and not waiting and not forever:
+                    return
+                self.wakeup.clear()
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), self.settings.poll_s)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            for task in self._active.values():
+                task.cancel()
+            if self._active:
+                await asyncio.gather(*self._active.values(), return_exceptions=True)
+            self._active.clear()
+
+    def _reap(self) -> None:
+        for did, task in list(self._active.items()):
+            if task.done():
+                del self._active[did]
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("download %s crashed", did, exc_info=task.exception())
+
+    def _stop_changed(self) -> None:
+        """Cancel titles paused or deleted through the journal (by the UI or another process)."""
+        for did, task in self._active.items():
+            row = self.journal.get(did)
+            if (row is None or row.state not in ("queued", "downloading")) and not task.done():
+                log.info("download %s: %s", did, "deleted" if row is None else row.state)
+                task.cancel()
+
+    # ---------------------------------------------------------------- a title
+    async def _download(self, row: DownloadRow) -> None:
+        files = TitleFiles(self.root / row.id)
+        try:
+            await self._download_title(row, files)
+        except asyncio.CancelledError:
+            raise
+        except DiskFull as exc:
+            log.warning("download %s paused: %s", row.id, exc.message)
+            self._set(row.id, "paused", exc.user_message)
+        except MarqueeError as exc:
+            log.warning("download %s failed: %s", row.id, exc.message)
+            self._set(row.id, "failed", exc.user_message)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                self._set(row.id, "paused", DiskFull(str(exc)).user_message)
+            else:
+                self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
+                                            "it is paused: check the download folder, then resume.")
+
+    def _set(self, did: str, state: str, message: str = "") -> None:
+        if self.journal.get(did) is None:
+            return
+        self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
+        self.on_progress(self.progress(did))
+
+    async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
+        files.ensure()
+        files.remove_partials()
+        todo = self.journal.files(row.id, done=False)
+        if todo:
+            totals = self.journal.totals(row.id)
+            need = int(totals.est_remaining * self.settings.space_factor) + self.settings.reserve_bytes
+            free = self.space(files.folder)
+            if free < need:
+                raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
+            key = self.key_for(row)
+            self.journal.set_state(row.id, "downloading", self.clock.wall(), only_from=("queued", "downloading"))
+            self.on_progress(self.progress(row.id))
+            bases, names, order, refresh = await self.sources(row)
+            fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
+                              self._fetch_event(row.id), refresh=refresh)
+            gate = asyncio.Semaphore(self.settings.parallel_segments)
+
+            async def one(f: FileRow) -> None:
+                async with gate:
+                    await self._fetch_file(row, files, fetcher, key, f)
+
+            tasks = [asyncio.create_task(one(f)) for f in todo]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        left = self.journal.files(row.id, done=False)
+        if left:
+            raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
+        self.journal.set_state(row.id, "completed", self.clock.wall(), only_from=("queued", "downloading"))
+        self.on_progress(self.progress(row.id))
+
+    async def _fetch_file(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes, f: FileRow) -> None:
+        result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
+        plain_len = len(result.data)
+        blob = await asyncio.to_thread(seal, key, f"{row.id}/{f.path}", result.data)
+        del result
+        await asyncio.to_thread(self._store, row.id, files, f.path, blob, plain_len)
+        self._note_bytes(row.id, len(blob))
+        self.on_progress(self.progress(row.id))
+
+    def _store(self, did: str, files: TitleFiles, relpath: str, blob: bytes, plain_len: int) -> None:
+        free = self.space(files.folder)
+        if free < len(blob) + self.settings.reserve_bytes:
+            raise DiskFull(f"{_mb(free)} free, {_mb(len(blob) + self.settings.reserve_bytes)} needed")
+        try:
+            self.writer.write(files.file(relpath), blob)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(str(exc)) from exc
+            raise
+        self.journal.mark_done(did, relpath, len(blob), plain_len)
+
+    def _fetch_event(self, did: str) -> Callable[[PlayerEvent], None]:
+        def emit(event: PlayerEvent) -> None:
+            if event.kind in ("failover", "error"):
+                log.warning("download %s: %s %s", did, event.kind, event.data)
+
+        return emit
+
+    # --------------------------------------------------------------- progress
+    def _note_bytes(self, did: str, n: int) -> None:
+        window = self._speed.setdefault(did, collections.deque())
+        now = self.clock.monotonic()
+        window.append((now, n))
+        while window and now - window[0][0] > self.settings.speed_window_s:
+            window.popleft()
+
+    def _speed_bps(self, did: str) -> float:
+        window = self._speed.get(did)
+        if not window:
+            return 0.0
+        span = max(self.clock.monotonic() - window[0][0], 0.5)
+        return sum(n for _, n in window) / span
+
+    def progress(self, did: str) -> DownloadProgress:
+        return progress_of(self.journal, did, self._speed_bps(did))
+
+
+def progress_of(journal: Journal, did: str, speed_bps: float = 0.0) -> DownloadProgress:
+    row = journal.get(did)
+    totals = journal.totals(did)
+    state = row.state if row else "deleted"
+    total = totals.bytes_done + (0 if state == "completed" else totals.est_remaining)
+    percent = 100.0 if state == "completed" else min(99.9, 100.0 * totals.bytes_done / total) if total else 0.0
+    eta = totals.est_remaining / speed_bps if speed_bps > 0 and state == "downloading" else None
+    return DownloadProgress(did, state, totals.bytes_done, total, round(percent, 1), round(speed_bps, 1),
+                            None if eta is None else round(eta, 1), totals.files_done, totals.files,
+                            row.message if row else "")
