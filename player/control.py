@@ -8,7 +8,7 @@ engine's own thread: the UI bridge re-posts them onto the Qt thread).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from player.events import PlaybackSnapshot, PlayerEvent, TrackInfo
 
@@ -20,6 +20,15 @@ class OcaCandidate:
     rank: int = 0
     weight: float = 1.0
     name: str = ""
+
+
+@dataclass(frozen=True)
+class ContentRef:
+    """Which catalogue item plays, for position sync and telemetry (None for a bare URL)."""
+
+    profile_id: str
+    title_id: str
+    episode_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,10 @@ class PlayRequest:
     throttle: str | None = None  # preset name or trace file path, shapes our own downloads
     max_bitrate_kbps: float | None = None  # the settings' quality cap (data saver)
     refresh: Callable[[], "PlayRequest"] | None = None
+    content: ContentRef | None = None
+    # Per segment request (CMCD, telemetry): extra headers, and a query string to append.
+    extra_headers: Callable[[Any], dict[str, str]] | None = None  # FetchTarget -> headers
+    extra_query: Callable[[Any], str] | None = None  # FetchTarget -> "k=v&..." or ""
 
 
 SnapshotCallback = Callable[[PlaybackSnapshot], None]

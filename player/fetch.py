@@ -107,6 +107,7 @@ class Fetcher:
         refresh: RefreshCallback | None = None,
         session_t0: float | None = None,
         extra_headers: Callable[[FetchTarget], dict[str, str]] | None = None,
+        extra_query: Callable[[FetchTarget], str] | None = None,
     ) -> None:
         self.client = client
         self.pool = pool
@@ -118,6 +119,7 @@ class Fetcher:
         self.refresh = refresh
         self.t0 = clock.monotonic() if session_t0 is None else session_t0
         self.extra_headers = extra_headers
+        self.extra_query = extra_query  # e.g. CMCD as a query string
         self.throughput_hint_bps = 5_000_000.0  # updated by the engine from the ABR estimate
 
     # -- public ---------------------------------------------------------------
@@ -214,6 +216,9 @@ class Fetcher:
         activity: list[float],
     ) -> tuple[bytes, float, float]:
         url = self.pool.url(oca, target.url)
+        query = self.extra_query(target) if self.extra_query else ""
+        if query:
+            url += ("&" if "?" in url else "?") + query
         headers = dict(self.extra_headers(target)) if self.extra_headers else {}
         first = (target.byte_range[0] if target.byte_range else 0) + len(partial)
         last = target.byte_range[1] if target.byte_range else None

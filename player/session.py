@@ -255,6 +255,8 @@ class PlaybackSession:
             shaper=shaper,
             refresh=self._refresh_tokens if req.refresh else None,
             session_t0=self.t0,
+            extra_headers=req.extra_headers,
+            extra_query=req.extra_query,
         )
 
     async def _load_from_ocas(self, order: list[str], bases: dict[str, str], path: str) -> Presentation:
