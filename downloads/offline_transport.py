@@ -23,7 +23,8 @@ import httpx
 
 from downloads.plan import safe_relpath
 from downloads.storage import TitleFiles
-from drm.crypto import open_range
+from drm.crypto import HEADER_SIZE, open_range, plain_length
+from drm.errors import DownloadDamaged
 from marquee.errors import MarqueeError
 
 OFFLINE_HOST = "offline.marquee.invalid"
@@ -71,15 +72,11 @@ class OfflineTransport(httpx.AsyncBaseTransport):
         try:
             size = file.stat().st_size
         except FileNotFoundError:
-            from drm.errors import DownloadDamaged
-
             raise DownloadDamaged(f"{did}/{path}: the stored file is missing") from None
         label = f"{did}/{path}"
 
         def read_at(offset: int, length: int) -> bytes:
             return title.files.read_at(path, offset, length)
-
-        from drm.crypto import HEADER_SIZE, plain_length
 
         total = await asyncio.to_thread(lambda: plain_length(read_at(0, HEADER_SIZE), label))
         headers = {"Content-Type": _TYPES.get("." + path.rsplit(".", 1)[-1], "application/octet-stream"),
@@ -102,7 +99,8 @@ class OfflineTransport(httpx.AsyncBaseTransport):
         headers["Content-Length"] = str(len(body))
         if request.method == "HEAD":
             body = b""
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        # A stream (not ``content=``): the fetcher reads responses with ``aiter_raw``.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
 
 def _error(request: httpx.Request, status: int, message: str) -> httpx.Response:
