@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
@@ -54,12 +54,15 @@ def _state(request: Request) -> tuple[CollectorFaults, CollectorCounters]:
 async def post_batch(request: Request) -> JSONResponse:
     faults, counters = _state(request)
     counters.requests += 1
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        return error_response(400, "client_disconnected", "the client went away while sending")
     if faults.delay_ms:
         await asyncio.sleep(faults.delay_ms / 1000)
     if faults.status is not None:
         counters.faulted += 1
         return error_response(faults.status, "fault_injected", "the collector is failing on purpose (admin fault)")
-    raw = await request.body()
     try:
         doc = decode_body(raw, request.headers.get("content-encoding", ""))
     except BatchError as exc:
