@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -84,14 +85,14 @@ def _lock(out: Path) -> Iterator[None]:
     path = out / ".build.lock"
     handle = open(path, "a+")
     try:
-        try:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        except ImportError:  # Windows: msvcrt locks a byte range
+        if sys.platform == "win32":  # msvcrt locks a byte range
             import msvcrt
 
             msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         yield
     finally:
         handle.close()
@@ -153,9 +154,12 @@ class _Builder:
             work.mkdir(parents=True)
             status = f"encoding {master.media_id} ({master.name.title()}), {len(self.spec.ladder)} rungs"
             self.progress.update(task, 0.0, status)
+
+            def report(fraction: float, task: str = task) -> None:
+                self.progress.update(task, fraction * 0.97)
+
             ffmpeg.run(info.exe, masters.ffmpeg_args(self.spec, master, font, mono), cwd=work,
-                       duration_s=self.spec.duration_s,
-                       on_progress=lambda f, t=task: self.progress.update(t, f * 0.97))
+                       duration_s=self.spec.duration_s, on_progress=report)
             result = package.publish(work, part, self.spec, master.name, masters.WORK_MPD)
             (part / ".facts.json").write_text(json.dumps({"fingerprint": fingerprint, "facts": result}),
                                               encoding="utf-8")

@@ -105,9 +105,15 @@ def test_hls_playlists_parse_and_point_at_the_same_segments(quick_content: Path,
         assert top.segment_map[0].uri == "init.mp4" and top.segments[0].uri == "seg-1.m4s"
 
 
+def _open(data: bytes) -> av.container.InputContainer:
+    container = av.open(io.BytesIO(data), format="mp4")
+    assert isinstance(container, av.container.InputContainer)
+    return container
+
+
 def _decode(init: Path, segment: Path) -> list[av.VideoFrame]:
     data = init.read_bytes() + segment.read_bytes()
-    with av.open(io.BytesIO(data), format="mp4") as container:
+    with _open(data) as container:
         stream = container.streams.video[0]
         packets = list(container.demux(stream))
         assert packets and packets[0].is_keyframe, f"{segment} does not start with a keyframe"
@@ -132,7 +138,7 @@ def test_keyframes_are_aligned_across_rungs(quick_content: Path) -> None:
     for rung in SPEC.ladder:
         data = b"".join((folder / rung.id / f"seg-{n}.m4s").read_bytes()
                         for n in range(1, SPEC.duration_s // SPEC.segment_s + 1))
-        with av.open(io.BytesIO((folder / rung.id / "init.mp4").read_bytes() + data), format="mp4") as c:
+        with _open((folder / rung.id / "init.mp4").read_bytes() + data) as c:
             stream = c.streams.video[0]
             starts[rung.id] = [float(p.pts * stream.time_base) for p in c.demux(stream)
                                if p.is_keyframe and p.pts is not None]
@@ -148,7 +154,7 @@ def test_two_audio_languages_with_different_tones(quick_content: Path) -> None:
     for lang in ("en", "fr"):
         folder = _media(quick_content, "m0") / f"a-{lang}"
         data = (folder / "init.mp4").read_bytes() + (folder / "seg-2.m4s").read_bytes()
-        with av.open(io.BytesIO(data), format="mp4") as c:
+        with _open(data) as c:
             samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(audio=0)])
             rate = c.streams.audio[0].rate
         spectrum = np.abs(np.fft.rfft(samples))
