@@ -119,6 +119,8 @@ class PlaybackSession:
         self._stall_since: float | None = None
         self._user_paused = False
         self._mpv_queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._subtitles: tuple[str, str, str] | None = None  # (language, title, WebVTT text)
+        self._file_loaded = False
 
     # ------------------------------------------------------------------ run
     async def run(self) -> None:
@@ -133,7 +135,7 @@ class PlaybackSession:
                 asyncio.create_task(self._publish_snapshots()),
             ]
             self._go(S.BUFFERING)
-            self._restart_pipeline(self.request.start_s)
+            self._restart_pipeline(self._start_position())
             await self.done.wait()
         except MarqueeError as exc:
             self._fail(exc)
@@ -194,6 +196,7 @@ class PlaybackSession:
 
     def set_subtitle_language(self, language: str | None) -> None:
         if not language:
+            self._subtitles = None
             self.output.set_subtitle_track(None)
             self._update(subtitle_language="")
             return
@@ -349,6 +352,18 @@ class PlaybackSession:
 
         await asyncio.gather(*(probe(o) for o in candidates))
 
+    def _start_position(self) -> float:
+        """The requested start, unless it lies in the last segment or beyond the end (a
+        resume point from another copy of the title, or a finished one): then from the top."""
+        start = max(0.0, self.request.start_s)
+        duration = self.snap.duration_s
+        if duration and self.ladder is not None and start >= duration - self.ladder.segment_seconds:
+            log.info("start %.1f s is at or past the end (%.1f s): starting from the beginning", start, duration)
+            start = 0.0
+        self.stats.start_s = self.stats.last_position_s = start
+        self._update(position_s=start)
+        return start
+
     # ------------------------------------------------------------ pipeline
     def _restart_pipeline(self, position_s: float) -> None:
         """(Re)start fetching at the segment that holds ``position_s``, into a fresh TS stream."""
@@ -362,6 +377,7 @@ class PlaybackSession:
         self._feed = ByteFeed(self.settings.feed_capacity_bytes)
         self._remuxer = TsRemuxer()
         self._buffered_until = ref.segments[index].start_s if ref.segments else position_s
+        self._file_loaded = False
         self.output.play_feed(self._feed, start_s=position_s if position_s > 0 else None)
         self._producer = asyncio.get_running_loop().create_task(self._produce(self._feed, self._remuxer, index))
 
@@ -508,18 +524,25 @@ class PlaybackSession:
             return verdict
         return None
 
-    async def _fetch_audio(self, index: int, exclude: set[str]) -> tuple[SegmentData, FetchResult]:
+    async def _fetch_audio(self, index: int, exclude: set[str]) -> tuple[SegmentData, FetchResult] | None:
+        """The audio that goes with video segment ``index``: every audio segment whose
+        midpoint falls inside it (AAC frames rarely end exactly on video boundaries), and
+        after the last video segment whatever audio is left."""
         assert self.fetcher is not None and self.audio_rep is not None
         rep = await self._ensure_index(self.audio_rep)
-        video_seg = self.video_reps[0].segments[index]
-        # The audio segments that start inside this video segment (usually exactly one).
-        parts = [s for s in rep.segments if video_seg.start_s - 1e-3 <= s.start_s < video_seg.end_s - 1e-3]
-        if index == len(self.video_reps[0].segments) - 1:
-            parts += [s for s in rep.segments if s.start_s >= video_seg.end_s - 1e-3]
+        video = self.video_reps[0].segments
+        seg = video[index]
+        last = index == len(video) - 1
+        parts = [
+            s for s in rep.segments
+            if seg.start_s <= s.start_s + s.duration_s / 2 < seg.end_s or (last and s.start_s + s.duration_s / 2 >= seg.end_s)
+        ]
+        if index == 0:
+            parts = [s for s in rep.segments if s.start_s + s.duration_s / 2 < seg.start_s] + parts
+        if not parts:
+            return None  # this stretch of audio travels with the neighbouring video segment
         init = await self._init_bytes(rep, exclude)
         results = [await self.fetcher.fetch(self._target(s, f"audio {s.number}"), exclude=exclude) for s in parts]
-        if not results:
-            raise MediaError(f"no audio segment for video segment {index}")
         return SegmentData(media=b"".join(r.data for r in results), init=init), results[0]
 
     async def _init_bytes(self, rep: Representation, exclude: set[str]) -> bytes:
@@ -564,9 +587,23 @@ class PlaybackSession:
                        message=f"subtitles could not be loaded: {exc.message}")
             return
         text = b"".join(p.data for p in parts).decode("utf-8", "replace")
-        # mpv reads subtitles from memory: nothing touches the disk (offline titles too).
-        self.output.add_subtitle("memory://" + text, language=language, title=track.label or language)
+        self._subtitles = (language, track.label or language, text)
         self._update(subtitle_language=language)
+        if self._file_loaded:
+            self._attach_subtitles()
+
+    def _attach_subtitles(self) -> None:
+        """Hand the fetched subtitles to mpv; again after every (re)load of the stream,
+        since mpv forgets added subtitle files when a new file is loaded."""
+        if self._subtitles is None:
+            return
+        language, title, text = self._subtitles
+        try:
+            # mpv reads subtitles from memory: nothing touches the disk (offline titles too).
+            self.output.add_subtitle("memory://" + text, language=language, title=title)
+        except MarqueeError as exc:
+            self._emit("error", category="media", code="subtitles", recoverable=True,
+                       message=f"subtitles could not be shown: {exc.message}")
 
     # --------------------------------------------------------- mpv events
     def on_output_event(self, event: Any) -> None:
@@ -580,7 +617,10 @@ class PlaybackSession:
 
     def _handle_output_event(self, kind: str, value: Any) -> None:
         now = self.clock.monotonic()
-        if kind == "position" and value is not None:
+        if kind == "loaded":
+            self._file_loaded = True
+            self._attach_subtitles()
+        elif kind == "position" and value is not None:
             playing = self.machine.state == S.PLAYING
             self.stats.on_position(float(value), playing)
             self._update(position_s=float(value), buffer_s=self.buffer_s())
