@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "player.cli",
     "abr.cli",
     "downloads.cli",
+    "qa.cli",
 )
 
 

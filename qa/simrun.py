@@ -1,0 +1,245 @@
+"""The scenario in the simulator, in virtual time (pure).
+
+Two predictions of the same scenario, both on :func:`qa.network.effective_trace` (the best
+OCA still up at each moment) and our ladder's real segment sizes:
+
+* ``abr`` -- ``abr.sim.simulate_realistic`` exactly as ``marquee abr-sim`` runs it (0.95
+  payload factor, one 80 ms-or-trace RTT per chunk, 60 s buffer cap, video bytes only, no
+  seeks). The baseline the issue asks to compare with.
+* ``model`` -- the same controller in a loop that models what differs in the real player:
+  the OCA paces HTTP *body* bytes at exactly the trace rate (no 0.95 factor); each segment
+  is two requests (video, then the audio that goes with it, sequentially as the engine
+  fetches them), each paying the link's RTT and any injected latency; startup also pays
+  the manifest and OCA-probe round trips and mpv's open/decode time; the engine stops
+  fetching above ``max_buffer_s`` (polling every 0.1 s) rather than at 60 s; downloads are
+  checked for abandonment every 0.2 s; a seek drops the buffer and in-flight download,
+  and the wait after it is not a stall (the engine reports it as seek time).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from abr import make_controller
+from abr.api import Controller, DecisionContext, DownloadSample, Ladder, clamp_rung
+from abr.sim import PAYLOAD, Link, SessionResult, simulate_realistic
+from abr.traces import Trace
+from abr.video import Video
+from qa.scenario import Scenario, Variant
+
+
+@dataclass(frozen=True)
+class PlayerModel:
+    """Costs of the real pipeline that the plain simulator leaves out (seconds)."""
+
+    request_overhead_s: float = 0.004  # loopback HTTP request/response handling, per request
+    startup_requests: int = 3  # manifest + OCA probe + init segment before the first media byte
+    mpv_start_s: float = 0.12  # open the TS stream, probe, decode the first frame
+    poll_s: float = 0.1  # the engine's buffer-full polling
+    abandon_check_s: float = 0.2
+
+
+@dataclass
+class SimSample:
+    t: float
+    buffer_s: float
+    rung: int
+    kbps: float
+    throughput_kbps: float
+
+
+@dataclass
+class SimRun:
+    kind: str  # "abr" | "model"
+    variant: str
+    result: SessionResult
+    bitrates_kbps: list[float]  # per counted segment
+    startup_s: float
+    stall_s: float
+    stall_count: int
+    played_s: float
+    samples: list[SimSample] = field(default_factory=list)
+    segment_times: list[float] = field(default_factory=list)
+
+
+def _payload_free(trace: Trace) -> Trace:
+    """The trace scaled so that ``abr.sim.Link`` (which delivers 95 %) delivers exactly it."""
+    return Trace(trace.name, trace.times_s, tuple(b / PAYLOAD for b in trace.bw_mbps), trace.rtt_s)
+
+
+def sliced_video(video: Video, first: int, count: int) -> Video:
+    ladder = video.ladder
+    n = min(count, video.segments - first)
+    sizes = tuple(tuple(row[first:first + n]) for row in ladder.segment_sizes) if ladder.segment_sizes else None
+    return Video(video.name, Ladder(ladder.bitrates_bps, ladder.segment_seconds, sizes, n))
+
+
+def run_abr_realistic(scn: Scenario, variant: Variant, trace: Trace, video: Video) -> SimRun:
+    seg = video.ladder.segment_seconds
+    first = int(scn.start_s // seg)
+    count = math.ceil((scn.start_s + scn.duration_s) / seg) - first
+    v = sliced_video(video, first, count)
+    controller = make_controller(variant.algo, variant.params)
+    horizon = Trace(trace.name, trace.times_s + (trace.times_s[-1] + 3600.0,),
+                    trace.bw_mbps + (trace.bw_mbps[-1] or 0.01,), trace.rtt_s)
+    res = simulate_realistic(controller, horizon, v, check_interval_s=0.2, keep_reasons=True)
+    kbps = [res.bitrates_kbps[r] for r in res.rungs]
+    stall = sum(res.stall_s[1:])
+    samples = [SimSample(t, b, r, res.bitrates_kbps[r], thr * 1000)
+               for t, b, r, thr in zip(res.time_s, res.buffer_s, res.rungs, res.throughput_mbps)]
+    return SimRun("abr", variant.name, res, kbps, res.startup_s, stall, sum(1 for s in res.stall_s[1:] if s > 0),
+                  len(kbps) * seg, samples, list(res.time_s))
+
+
+def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio_bytes: list[int],
+              model: PlayerModel = PlayerModel()) -> SimRun:
+    """The modelled player (see the module doc); plays ``duration_s`` of content."""
+    controller: Controller = make_controller(variant.algo, variant.params)
+    controller.reset()
+    ladder = video.ladder
+    seg = ladder.segment_seconds
+    n_total = video.segments
+    rtt = trace.rtt_s or 0.0
+    link = Link(_payload_free(trace), wrap=False)
+    now = 0.0
+    res = SessionResult(trace.name, variant.name, "model", tuple(b / 1000 for b in ladder.bitrates_bps), seg,
+                        scored_from=0)
+    samples: list[SimSample] = []
+    seeks = list(scn.seeks)
+
+    def wait(seconds: float) -> None:
+        nonlocal now
+        if seconds > 0:
+            link.sleep_ms(seconds * 1000.0)
+            now += seconds
+
+    # startup round trips (manifest, probe, init): latency only
+    wait(model.startup_requests * (rtt + model.request_overhead_s))
+    index = min(int(scn.start_s // seg), n_total - 1)
+    position = index * seg  # playhead (content time)
+    target_pos = scn.start_s
+    buffered_until = index * seg
+    playing = False  # first frame shown (after startup or a seek)
+    started = False
+    startup_s = 0.0
+    stall_s = 0.0
+    stall_count = 0
+    in_stall = False
+    prev: int | None = None
+    played = 0.0
+    stop_at = scn.duration_s
+    counted: list[float] = []
+    fetched: list[int] = []  # content index of each fetched segment
+    times: list[float] = []
+
+    def advance(dt: float) -> None:
+        """Play for ``dt`` seconds of wall time (stall when the buffer runs dry)."""
+        nonlocal position, stall_s, in_stall, stall_count, played
+        if not playing:
+            return
+        avail = max(0.0, buffered_until - position)
+        play = min(dt, avail, max(0.0, stop_at - played))
+        position += play
+        played += play
+        if play < dt and played < stop_at:
+            stall_s += dt - play
+            if not in_stall:
+                in_stall = True
+                stall_count += 1
+
+    def elapse(dt: float) -> None:
+        advance(dt)
+        wait(dt)
+
+    while played < stop_at - 1e-9:
+        # seeks due now
+        if seeks and now >= seeks[0].at_s:
+            s = seeks.pop(0)
+            index = min(int(s.to_s // seg), n_total - 1)
+            position = s.to_s
+            buffered_until = index * seg
+            playing = False
+            in_stall = False
+            target_pos = s.to_s
+        if index >= n_total:  # everything fetched: play out what is buffered
+            left = buffered_until - position
+            if left <= 1e-9:
+                break
+            elapse(min(left, stop_at - played) + 1e-9)
+            continue
+        while buffered_until - position > scn.max_buffer_s and played < stop_at:
+            elapse(model.poll_s)
+            if seeks and now >= seeks[0].at_s:
+                break
+        if seeks and now >= seeks[0].at_s:
+            continue
+        if played >= stop_at:
+            break
+        buffer_now = max(0.0, buffered_until - position)
+        d = controller.choose(DecisionContext(ladder, buffer_now, index, prev, now, not started))
+        rung = clamp_rung(d.rung, ladder)
+        elapsed = 0.0
+        while True:  # video, with abandonment checks
+            size = ladder.size(rung, index)
+            elapse(rtt + model.request_overhead_s)
+            elapsed = rtt + model.request_overhead_s
+            got = 0.0
+            abandoned = False
+            while True:
+                part, secs, done = link.download_for(size - got, model.abandon_check_s)
+                got += part
+                advance(secs)
+                now += secs
+                elapsed += secs
+                if done:
+                    break
+                if rung == 0:
+                    continue
+                live = max(0.0, buffered_until - position)
+                verdict = controller.check_abandon(DownloadSample(int(got), elapsed, rtt, rung, False, index),
+                                                   DecisionContext(ladder, live, index, prev, now, not started))
+                if verdict is not None and verdict.abandon and clamp_rung(verdict.rung, ladder) < rung:
+                    controller.on_sample(DownloadSample(int(got), elapsed, rtt, rung, False, index))
+                    rung = clamp_rung(verdict.rung, ladder)
+                    abandoned = True
+                    break
+            if not abandoned:
+                break
+        controller.on_sample(DownloadSample(int(size), elapsed, rtt, rung, True, index))
+        video_elapsed = elapsed
+        if index < len(audio_bytes) and audio_bytes[index] > 0:
+            elapse(rtt + model.request_overhead_s)
+            t_audio = link.download(audio_bytes[index] / 1.0)
+            advance(t_audio)
+            now += t_audio
+        buffered_until = (index + 1) * seg
+        in_stall = False if buffered_until - position > 0 else in_stall
+        if not playing:
+            if not started:
+                startup_s = now + model.mpv_start_s
+                started = True
+            elapse(model.mpv_start_s)
+            playing = True
+            position = max(position, target_pos)
+        res.rungs.append(rung)
+        res.stall_s.append(0.0)
+        res.delay_s.append(video_elapsed)
+        res.buffer_s.append(max(0.0, buffered_until - position))
+        res.time_s.append(now)
+        res.throughput_mbps.append(size * 8 / max(video_elapsed, 1e-9) / 1e6)
+        res.reasons.append(d.reason)
+        counted.append(res.bitrates_kbps[rung])
+        fetched.append(index)
+        times.append(now)
+        samples.append(SimSample(now, max(0.0, buffered_until - position), rung, res.bitrates_kbps[rung],
+                                 size * 8 / max(video_elapsed, 1e-9) / 1000))
+        prev = rung
+        index += 1
+    if res.stall_s:
+        res.stall_s[0] = startup_s
+        res.stall_s[-1] += stall_s
+    # Segments fetched ahead but never played do not count (the real run stops at the same point).
+    keep = [k for k, i in enumerate(fetched) if k == 0 or i * seg < position - 1e-6]
+    return SimRun("model", variant.name, res, [counted[k] for k in keep], startup_s, stall_s, stall_count, played,
+                  samples, times)
