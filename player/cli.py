@@ -41,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subs", default=None, metavar="LANG", help="subtitle language")
     p.add_argument("--max-bitrate", type=float, default=None, metavar="KBPS", help="never pick a rung above this")
     p.add_argument("--quiet", action="store_true", help="no live status line")
+    p.add_argument("--no-telemetry", action="store_true",
+                   help="record no QoE telemetry for this playback (the setting privacy.telemetry also turns it off)")
+    p.add_argument("--no-sync", action="store_true", help="do not record or sync the resume position")
+    p.add_argument("--cmcd", choices=("off", "headers", "query"), default="headers",
+                   help="send CMCD (CTA-5004) with segment requests to the reference OCAs (default headers)")
     p.set_defaults(func=run_play)
 
 
@@ -95,26 +100,42 @@ def _play(args: argparse.Namespace) -> int:
 
         resolve_throttle(args.throttle)  # validate early, with a clear message
     service = None
+    service_url: str | None = None
     try:
         if is_manifest_url(args.target):
             request = PlayRequest(manifest_url=args.target, title=args.target, start_s=args.start or 0.0, **options)
         else:
             request, service = _catalogue_request(args, options)
+            service_url = getattr(args, "_service_url", None)
         if not args.headless and not _has_display():
             print("marquee play: no display found; add --headless to play without a window", file=sys.stderr)
             return 2
         from marquee import paths
         from player.oca.store import OcaStatsStore
 
-        summary = run_engine(request, args, oca_store=OcaStatsStore(paths.client_db_path()))
+        summary = run_engine(request, args, oca_store=OcaStatsStore(paths.client_db_path()),
+                             observe=_observer(args, service_url))
     finally:
         if service is not None:
             service.stop()
     return finish(args, summary)
 
 
+def _observer(args: argparse.Namespace, service_url: str | None) -> Any:
+    """Position sync and QoE telemetry for catalogue titles (issue 7); None for bare URLs."""
+    if not service_url:
+        return None
+    from marquee import settings as settings_mod
+    from telemetry.attach import attach
+
+    enabled = settings_mod.load()[0]["privacy.telemetry"] and not args.no_telemetry
+    return lambda engine: attach(engine, service_url=service_url, telemetry_enabled=enabled,
+                                 cmcd=args.cmcd if enabled else "off", network=args.throttle or "",
+                                 sync_enabled=not args.no_sync, client=getattr(args, "_client", None))
+
+
 def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None, oca_store: Any = None,
-               on_snapshot: Any = None) -> Any:
+               on_snapshot: Any = None, observe: Any = None) -> Any:
     """Play ``request`` to its end with the live status line and the ``--log`` JSONL; the summary.
     Shared with ``marquee download play`` (which mounts its offline transport)."""
     from player.engine import PlaybackEngine
@@ -132,6 +153,8 @@ def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None
 
     engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event, on_snapshot=on_snapshot,
                             oca_store=oca_store, transports=transports)
+    if observe is not None:
+        engine = observe(engine)
     try:
         engine.play(request)
         return _watch(engine, args, request.start_s)
@@ -175,8 +198,13 @@ def _catalogue_request(args: argparse.Namespace, options: dict[str, Any]) -> tup
         if not match:
             raise ConfigError(f"no profile {args.profile!r}; profiles: {', '.join(p.name for p in profiles)}")
         profile = match[0]
+    if not getattr(args, "no_sync", False):
+        from telemetry.attach import send_pending
+
+        send_pending(url, client)  # positions left by a crash first, so the resume point is current
     request = request_for_title(client, profile.id, args.target, protocol=args.protocol, start_s=args.start,
                                 **options)
+    args._service_url, args._client = url, client
     return request, service
 
 

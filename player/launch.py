@@ -12,7 +12,7 @@ from typing import Any
 
 from marquee.api import PlaybackInfo, ServiceClient
 from marquee.errors import ConfigError
-from player.control import OcaCandidate, PlayRequest
+from player.control import ContentRef, OcaCandidate, PlayRequest
 
 
 def is_manifest_url(target: str) -> bool:
@@ -59,4 +59,4 @@ def request_for_title(
         return request_from_playback(fresh, protocol)
 
     request = request_from_playback(info, protocol, start_s=start, title=label, **options)
-    return replace(request, refresh=refresh)
+    return replace(request, refresh=refresh, content=ContentRef(profile_id, info.title_id, info.episode_id))

@@ -113,7 +113,9 @@ class DurableQueue:
 
     def _enforce_caps(self, now: float) -> int:
         dropped = 0
-        lo, hi = self._db.execute("SELECT MIN(id), MAX(id) FROM events").fetchone()
+        # two queries: SQLite answers MIN(id) or MAX(id) from the rowid b-tree, not both at once
+        lo = self._db.execute("SELECT MIN(id) FROM events").fetchone()[0]
+        hi = self._db.execute("SELECT MAX(id) FROM events").fetchone()[0]
         if lo is not None and hi - lo + 1 > self.max_events:
             count = self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
             excess = count - self.max_events
@@ -122,7 +124,11 @@ class DurableQueue:
                 dropped += self._drop_through(cut)
         if now - self._last_age_check >= 1.0:
             self._last_age_check = now
-            old = self._db.execute("SELECT MAX(id) FROM events WHERE created<?", (now - self.max_age_s,)).fetchone()[0]
+            oldest = self._db.execute("SELECT created FROM events ORDER BY id LIMIT 1").fetchone()
+            old = None
+            if oldest is not None and oldest[0] < now - self.max_age_s:
+                old = self._db.execute("SELECT MAX(id) FROM events WHERE created<?",
+                                       (now - self.max_age_s,)).fetchone()[0]
             if old is not None:
                 dropped += self._drop_through(old)
         self._bump("dropped_total", dropped)
