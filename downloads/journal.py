@@ -81,6 +81,8 @@ class Totals:
 class Journal:
     def __init__(self, path: Path | str) -> None:
         self._lock = threading.RLock()
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._db.row_factory = sqlite3.Row
         if str(path) != ":memory:":

@@ -106,7 +106,9 @@ class DownloadManager:
                 waiting = [r for r in self.journal.in_state("queued", "downloading")
                            if r.id not in self._active and (only is None or r.id in only)]
                 for row in waiting[: max(0, self.settings.parallel_titles - len(self._active))]:
-                    self._active[row.id] = asyncio.create_task(self._download(row), name=f"download {row.id}")
+                    task = asyncio.create_task(self._download(row), name=f"download {row.id}")
+                    task.add_done_callback(lambda _: self.wakeup.set())
+                    self._active[row.id] = task
                 if not self._active and not waiting and not forever:
                     return
                 self.wakeup.clear()
@@ -178,11 +180,18 @@ class DownloadManager:
             bases, names, order, refresh = await self.sources(row)
             fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                               self._fetch_event(row.id), refresh=refresh)
-            gate = asyncio.Semaphore(self.settings.parallel_segments)
+            # Fetching and storing overlap: a fetch slot is freed as soon as the bytes are sealed,
+            # while the fsync of the previous files goes on (bounded, so memory stays bounded).
+            fetch_gate = asyncio.Semaphore(self.settings.parallel_segments)
+            store_gate = asyncio.Semaphore(self.settings.parallel_segments * 2)
 
             async def one(f: FileRow) -> None:
-                async with gate:
-                    await self._fetch_file(row, files, fetcher, key, f)
+                async with store_gate:
+                    async with fetch_gate:
+                        blob, plain_len = await self._fetch_sealed(row, fetcher, key, f)
+                    await asyncio.to_thread(self._store, row.id, files, f.path, blob, plain_len)
+                self._note_bytes(row.id, len(blob))
+                self.on_progress(self.progress(row.id))
 
             tasks = [asyncio.create_task(one(f)) for f in todo]
             try:
@@ -197,14 +206,10 @@ class DownloadManager:
         self.journal.set_state(row.id, "completed", self.clock.wall(), only_from=("queued", "downloading"))
         self.on_progress(self.progress(row.id))
 
-    async def _fetch_file(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes, f: FileRow) -> None:
+    async def _fetch_sealed(self, row: DownloadRow, fetcher: Fetcher, key: bytes, f: FileRow) -> tuple[bytes, int]:
+        """Fetch one file and encrypt it in memory: (sealed bytes, plaintext length)."""
         result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
-        plain_len = len(result.data)
-        blob = await asyncio.to_thread(seal, key, f"{row.id}/{f.path}", result.data)
-        del result
-        await asyncio.to_thread(self._store, row.id, files, f.path, blob, plain_len)
-        self._note_bytes(row.id, len(blob))
-        self.on_progress(self.progress(row.id))
+        return seal(key, f"{row.id}/{f.path}", result.data), len(result.data)
 
     def _store(self, did: str, files: TitleFiles, relpath: str, blob: bytes, plain_len: int) -> None:
         free = self.space(files.folder)
