@@ -67,7 +67,9 @@ def run_app(args: argparse.Namespace) -> int:
 
         source = ApiCatalog.connect(url, offline_cache=paths.cache_dir() / "ui-offline")
         try:
-            return run(source, default_engine_factory)
+            import functools
+
+            return run(source, functools.partial(default_engine_factory, service_url=url))
         finally:
             source.close()
     finally:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from marquee.settings import Settings
-from player.control import OcaCandidate, PlaybackControl, PlayRequest
+from player.control import ContentRef, OcaCandidate, PlaybackControl, PlayRequest
 from ui.catalog import PlaybackInfo
 
 log = logging.getLogger("marquee.ui.playback")
@@ -40,7 +40,8 @@ class EngineParts:
 
 
 def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Settings,
-                 refresh: Callable[[], PlayRequest] | None = None, prefer: str = "dash") -> PlayRequest:
+                 refresh: Callable[[], PlayRequest] | None = None, prefer: str = "dash",
+                 profile_id: str | None = None) -> PlayRequest:
     manifests = dict(info.manifests)
     manifest_url = info.dash_url if prefer == "dash" and info.dash_url else info.hls_url or info.dash_url
     manifest_path = manifests.get(prefer) or manifests.get("dash") or manifests.get("hls") or ""
@@ -58,6 +59,7 @@ def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Setti
         abr_params=settings.abr_params(),
         throttle=settings["qa.throttle"] or None,
         refresh=refresh,
+        content=ContentRef(profile_id, info.title_id, info.episode_id) if profile_id else None,
     )
 
 
@@ -78,7 +80,7 @@ def needs_software_gl() -> bool:
     return sys.platform.startswith("linux")
 
 
-def default_engine_factory(on_snapshot, on_event) -> EngineParts:  # type: ignore[no-untyped-def]
+def default_engine_factory(on_snapshot, on_event, service_url: str | None = None) -> EngineParts:  # type: ignore[no-untyped-def]
     """The Marquee engine driving mpv in "render" mode (the video widget draws its frames).
 
     The mpv player is created up front, because the video widget needs it to set up
@@ -116,6 +118,12 @@ def default_engine_factory(on_snapshot, on_event) -> EngineParts:  # type: ignor
 
     engine = PlaybackEngine(output_factory, on_snapshot=on_snapshot, on_event=on_event,
                             oca_store=OcaStatsStore(paths.client_db_path()))
+    if service_url:  # resume-position sync and QoE telemetry (issue 7)
+        from marquee import settings as settings_mod  # noqa: PLC0415
+        from telemetry.attach import attach  # noqa: PLC0415
+
+        engine = attach(engine, service_url=service_url,
+                        telemetry_enabled=bool(settings_mod.load()[0]["privacy.telemetry"]))
 
     def close_player() -> None:
         if "cb" not in target:  # the engine never took the player: it will not close it

@@ -284,7 +284,8 @@ class PlayerView(QWidget):
             assert profile is not None and detail is not None
             return make_request(source.playback(profile.id, detail.id, ep_id), name, 0.0, settings)
 
-        req = make_request(info, name, start_s, settings, refresh=refresh)
+        req = make_request(info, name, start_s, settings, refresh=refresh,
+                           profile_id=profile.id if profile is not None else None)
         try:
             self.bridge.play(req)
             self.bridge.set_volume(self.volume.value())
@@ -342,6 +343,8 @@ class PlayerView(QWidget):
     def _maybe_report(self, snap: PlaybackSnapshot, force: bool = False) -> None:
         """Tell the service where we are (Continue Watching), every 10 s and on exit."""
         report = getattr(self._ctx.source, "report_position", None)
+        if getattr(self.bridge.engine, "syncs_progress", False):
+            return  # the engine's position sync records and sends it (telemetry.attach)
         now = time.monotonic()
         if report is None or self.detail is None or self._ctx.profile is None or snap.duration_s <= 0:
             return
