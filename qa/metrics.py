@@ -16,6 +16,16 @@ from typing import Any, Iterable, Mapping
 
 from qa.scenario import Thresholds
 
+# A fetched segment counts when at least this much of it was played (both sides use it,
+# so a run stopped a few ms into a segment does not score that segment).
+COUNT_MARGIN_S = 0.25
+
+
+def counted(starts: list[float], final_position_s: float) -> list[int]:
+    """Indexes (in fetch order) of the fetched segments that count: the first one always,
+    then those starting before the final playhead position (minus the margin)."""
+    return [k for k, s in enumerate(starts) if k == 0 or s < final_position_s - COUNT_MARGIN_S]
+
 
 @dataclass(frozen=True)
 class RunMetrics:
@@ -64,18 +74,17 @@ def real_metrics(events: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]
     """From the engine's events (``PlayerEvent.to_json``) and its summary."""
     events = list(events)
     segments = [e for e in events if e["kind"] == "segment" and e.get("media", "video") == "video"]
-    counted = [e for k, e in enumerate(segments) if k == 0 or e.get("start_s", 0.0) < final_position_s - 1e-6]
+    keep = [segments[k] for k in counted([e.get("start_s", 0.0) for e in segments], final_position_s)]
     fatal = [e for e in events if e["kind"] == "error" and not e.get("recoverable", True)]
     startup_ms = summary.get("startup_ms")
     return compute_metrics(
-        [float(e["bitrate_kbps"]) for e in counted],
+        [float(e["bitrate_kbps"]) for e in keep],
         startup_s=None if startup_ms is None else startup_ms / 1000,
         stall_s=float(summary.get("stall_ms", 0.0)) / 1000,
         stall_count=int(summary.get("stall_count", 0)),
         played_s=float(summary.get("played_s", 0.0)),
         fatal_errors=max(len(fatal), 0 if summary.get("ok", True) else 1),
         failovers=int(summary.get("failovers", 0)),
-        avg_bitrate_kbps=float(summary.get("avg_bitrate_kbps", 0.0)) or None,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qa.media import ContentInfo, content_info, horizon_s
-from qa.metrics import Check, RunMetrics, compute_metrics, verdict
+from qa.metrics import Check, RunMetrics, compute_metrics, counted, verdict
 from qa.network import effective_trace
 from qa.realrun import RealRun, run_real, write_log
 from qa.scenario import Scenario, Variant
@@ -114,8 +114,8 @@ def _r(x: float | None) -> float | None:
 
 def _real_bitrates(run: RealRun) -> list[float]:
     segs = [e for e in run.events if e["kind"] == "segment" and e.get("media", "video") == "video"]
-    return [float(e["bitrate_kbps"]) for k, e in enumerate(segs)
-            if k == 0 or e.get("start_s", 0.0) < run.final_position_s - 1e-6]
+    return [float(segs[k]["bitrate_kbps"]) for k in counted([e.get("start_s", 0.0) for e in segs],
+                                                             run.final_position_s)]
 
 
 def rung_agreement(a: list[float], b: list[float]) -> float:

@@ -541,7 +541,7 @@ def _variants(chk: _Checker, raw: Any) -> tuple[Variant, ...]:
     if not isinstance(raw, list) or not raw:
         chk.error("variants", "must be a non-empty array of tables ([[variants]])")
         return (Variant("default"),)
-    from abr import make_controller
+    from abr import algorithms, make_controller
 
     out: list[Variant] = []
     for i, item in enumerate(raw):
@@ -555,8 +555,8 @@ def _variants(chk: _Checker, raw: Any) -> tuple[Variant, ...]:
         try:
             make_controller(algo, params)
         except ConfigError as exc:
-            chk.error(f"{path}.params" if params and "unknown" not in exc.message.lower()[:20] else f"{path}.algo",
-                      exc.message)
+            known = algo.strip().lower() in algorithms()
+            chk.error(f"{path}.params" if known else f"{path}.algo", exc.message)
         if name in (v.name for v in out):
             chk.error(f"{path}.name", f"two variants are called {name!r}")
         out.append(Variant(name, algo, params))

@@ -26,6 +26,7 @@ from abr.api import Controller, DecisionContext, DownloadSample, Ladder, clamp_r
 from abr.sim import PAYLOAD, Link, SessionResult, simulate_realistic
 from abr.traces import Trace
 from abr.video import Video
+from qa.metrics import counted
 from qa.scenario import Scenario, Variant
 
 
@@ -61,6 +62,8 @@ class SimRun:
     played_s: float
     samples: list[SimSample] = field(default_factory=list)
     segment_times: list[float] = field(default_factory=list)
+    end_t: float = 0.0  # when the run stopped (virtual seconds since play)
+    end_buffer_s: float = 0.0
 
 
 def _payload_free(trace: Trace) -> Trace:
@@ -129,7 +132,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
     prev: int | None = None
     played = 0.0
     stop_at = scn.duration_s
-    counted: list[float] = []
+    kbps_of: list[float] = []
     fetched: list[int] = []  # content index of each fetched segment
     times: list[float] = []
 
@@ -229,7 +232,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         res.time_s.append(now)
         res.throughput_mbps.append(size * 8 / max(video_elapsed, 1e-9) / 1e6)
         res.reasons.append(d.reason)
-        counted.append(res.bitrates_kbps[rung])
+        kbps_of.append(res.bitrates_kbps[rung])
         fetched.append(index)
         times.append(now)
         samples.append(SimSample(now, max(0.0, buffered_until - position), rung, res.bitrates_kbps[rung],
@@ -240,6 +243,6 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         res.stall_s[0] = startup_s
         res.stall_s[-1] += stall_s
     # Segments fetched ahead but never played do not count (the real run stops at the same point).
-    keep = [k for k, i in enumerate(fetched) if k == 0 or i * seg < position - 1e-6]
-    return SimRun("model", variant.name, res, [counted[k] for k in keep], startup_s, stall_s, stall_count, played,
-                  samples, times)
+    keep = counted([i * seg for i in fetched], position)
+    return SimRun("model", variant.name, res, [kbps_of[k] for k in keep], startup_s, stall_s, stall_count, played,
+                  samples, times, now, max(0.0, buffered_until - position))
