@@ -1,0 +1,63 @@
+"""The simulator side: the modelled player against hand-computed cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from abr.api import Ladder
+from abr.video import Video
+from qa.network import effective_trace
+from qa.scenario import Variant, parse_scenario
+from qa.simrun import PlayerModel, run_abr_realistic, run_model
+
+ZERO = PlayerModel(request_overhead_s=0.0, startup_requests=0, mpv_start_s=0.0)
+
+
+def _video(n: int = 10, kbps=(400, 1000, 2000)) -> Video:
+    sizes = tuple(tuple(int(k * 1000 * 2 / 8) for _ in range(n)) for k in kbps)
+    return Video("v", Ladder(tuple(k * 1000.0 for k in kbps), 2.0, sizes, n))
+
+
+def _scn(extra: str = "", duration: float = 20) -> object:
+    return parse_scenario(f'name = "s"\n[content]\nduration_s = {duration}\n[network]\nmbps = 8\n{extra}', "s.toml")
+
+
+def test_the_first_segment_timing_by_hand():
+    scn = _scn()
+    trace = effective_trace(scn, 100)
+    run = run_model(scn, Variant("default"), trace, _video(), [0] * 10, ZERO)
+    first = run.result.rungs[0]
+    size = _video().ladder.size(first, 0)
+    # no RTT, no overheads: the first segment arrives after size / 8 Mbit/s, exactly (no 0.95 factor)
+    assert run.startup_s == pytest.approx(size * 8 / 8e6, rel=1e-6)
+    assert run.stall_s == 0 and run.played_s == pytest.approx(20)
+
+
+def test_audio_and_round_trips_delay_the_start():
+    scn = _scn("rtt_ms = 100")
+    trace = effective_trace(scn, 100)
+    bare = run_model(scn, Variant("default"), trace, _video(), [0] * 10, ZERO)
+    audio = run_model(scn, Variant("default"), trace, _video(), [25_000] * 10, ZERO)
+    # two requests (video, audio) each pay 100 ms; the audio bytes take 25 kB / 1 MB/s
+    assert audio.startup_s - bare.startup_s == pytest.approx(0.1 + 0.025, abs=1e-6)
+
+
+def test_an_outage_longer_than_the_buffer_stalls_and_the_simulators_agree_on_rungs_when_quiet():
+    quiet = _scn()
+    trace = effective_trace(quiet, 100)
+    model = run_model(quiet, Variant("default"), trace, _video(), [0] * 10, ZERO)
+    abr = run_abr_realistic(quiet, Variant("default"), trace, _video())
+    assert model.stall_s == 0 and abr.stall_s == 0
+    assert max(model.bitrates_kbps) == max(abr.bitrates_kbps) == 2000
+    down = _scn('[player]\nmax_buffer_s = 4\n[[faults]]\noca = "all"\nat_s = 5\nuntil_s = 15\ndown = true\n')
+    run = run_model(down, Variant("default"), effective_trace(down, 100), _video(), [0] * 10, ZERO)
+    assert run.stall_count >= 1 and 3.0 < run.stall_s < 10.5
+
+
+def test_a_seek_restarts_at_the_target_and_is_not_a_stall():
+    text = 'name = "s"\n[content]\nduration_s = 8\nseeks = [{at_s = 1, to_s = 12}]\n[network]\nmbps = 8\n'
+    scn = parse_scenario(text, "s.toml")
+    run = run_model(scn, Variant("default"), effective_trace(scn, 100), _video(), [0] * 10, ZERO)
+    assert run.stall_s == 0 and run.stall_count == 0
+    assert len(run.result.rungs) >= 5  # 1 s of the start, then from segment 6 (12 s) on
+    assert run.played_s == pytest.approx(8)
