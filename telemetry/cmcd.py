@@ -107,7 +107,9 @@ def decode(payload: str) -> dict[str, str | int | bool]:
 
 
 def _split(payload: str) -> list[str]:
-    parts, cur, quoted = [], [], False
+    parts: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in payload:
         if ch == '"' and (not cur or cur[-1] != "\\"):
             quoted = not quoted

@@ -80,7 +80,7 @@ def needs_software_gl() -> bool:
     return sys.platform.startswith("linux")
 
 
-def default_engine_factory(on_snapshot, on_event, service_url: str | None = None) -> EngineParts:  # type: ignore[no-untyped-def]
+def default_engine_factory(on_snapshot: Any, on_event: Any, service_url: str | None = None) -> EngineParts:
     """The Marquee engine driving mpv in "render" mode (the video widget draws its frames).
 
     The mpv player is created up front, because the video widget needs it to set up
@@ -122,11 +122,13 @@ def default_engine_factory(on_snapshot, on_event, service_url: str | None = None
         from marquee import settings as settings_mod  # noqa: PLC0415
         from telemetry.attach import attach  # noqa: PLC0415
 
-        engine = attach(engine, service_url=service_url,
-                        telemetry_enabled=bool(settings_mod.load()[0]["privacy.telemetry"]))
+        control: Any = attach(engine, service_url=service_url,
+                              telemetry_enabled=bool(settings_mod.load()[0]["privacy.telemetry"]))
+    else:
+        control = engine
 
     def close_player() -> None:
         if "cb" not in target:  # the engine never took the player: it will not close it
             mpv_player.close()
 
-    return EngineParts(engine, mpv_player, "Marquee engine", on_close=close_player)
+    return EngineParts(control, mpv_player, "Marquee engine", on_close=close_player)
