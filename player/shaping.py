@@ -64,9 +64,15 @@ class TraceShaper:
         self.t0 = clock.monotonic()
         self._link_free_at = 0.0  # link time at which the previous bytes finish
 
+    # A read that comes at most this late after the link became free continues where the
+    # link stopped: the gap is our own sleep overshoot, not idle time (otherwise every
+    # overshoot is lost and the link under-delivers by a few percent, as the OCAs' Link).
+    catch_up_s = 0.2
+
     async def pace(self, nbytes: int) -> None:
         now = self.clock.monotonic() - self.t0
-        start = max(now, self._link_free_at)
+        free = self._link_free_at
+        start = free if free >= now - self.catch_up_s else now
         done = self.schedule.finish_time(start, nbytes)
         self._link_free_at = done
         delay = done - now
