@@ -102,13 +102,22 @@ class PlaybackEngine:
         self._summary = None
         asyncio.run_coroutine_threadsafe(self._start(request), self._loop)
 
-    async def _start(self, request: PlayRequest) -> None:
-        await self._stop_current()
+    def prepare(self) -> None:
+        """Create the HTTP client and the mpv output now rather than on the first play
+        (an app calls this at start so pressing Play only pays for the playback itself)."""
+        asyncio.run_coroutine_threadsafe(self._prepare(), self._loop).result(timeout=30)
+
+    async def _prepare(self) -> None:
         if self._client is None:
             self._client = http_client(self._transports)
         if self._output is None:
             self._output = self._output_factory(self._from_output_thread)
+
+    async def _start(self, request: PlayRequest) -> None:
+        await self._stop_current()
+        await self._prepare()
         history = self._oca_store.load() if self._oca_store else {}
+        assert self._client is not None and self._output is not None
         session = PlaybackSession(
             request,
             client=self._client,

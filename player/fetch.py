@@ -121,6 +121,7 @@ class Fetcher:
         self.extra_headers = extra_headers
         self.extra_query = extra_query  # e.g. CMCD as a query string
         self.throughput_hint_bps = 5_000_000.0  # updated by the engine from the ABR estimate
+        self.current: str | None = None  # the OCA that served the last object
 
     # -- public ---------------------------------------------------------------
     async def fetch(
@@ -138,7 +139,7 @@ class Fetcher:
         refreshed = False
         while True:
             now = self.clock.monotonic()
-            oca = self.ranker.best(now, exclude=tried)
+            oca = self.ranker.best(now, exclude=tried, current=self.current)
             if oca is None:
                 # Every OCA is benched (or already failed for this object): back off, then try
                 # the least penalized one, which doubles as the probe that finds a recovered OCA.
@@ -182,6 +183,7 @@ class Fetcher:
                 failovers += 1
             total = len(data)
             self.ranker.record_success(oca, total, max(transfer, 1e-6), ttfb, self.clock.monotonic())
+            self.current = oca
             return FetchResult(
                 data=data,
                 oca=oca,

@@ -48,8 +48,8 @@ DEFAULT_OPTIONS: Mapping[str, str] = {
     "idle": "yes",
     "keep-open": "yes",  # stop at the end with eof-reached=yes instead of unloading
     "rebase-start-time": "no",  # time-pos = TS time; we subtract the remuxer's fixed offset
-    "demuxer-lavf-probesize": "65536",
-    "demuxer-lavf-analyzeduration": "0.5",
+    "demuxer-lavf-probesize": "32768",  # our own TS: PAT/PMT and in-band SPS come first
+    "demuxer-lavf-analyzeduration": "0.1",  # start on the first segment, not the third
     "cache": "yes",  # a demuxer cache, so short seeks back stay inside mpv
     "cache-secs": "2",
     "demuxer-readahead-secs": "2",

@@ -62,6 +62,7 @@ class SessionSettings:
     max_buffer_s: float = 30.0  # stop fetching ahead beyond this much media
     feed_capacity_bytes: int = 4 << 20
     probe_budget_s: float = 0.3  # parallel OCA probe at startup
+    manifest_race: int = 3  # OCAs asked for the manifest at once
     abandon_check_s: float = 0.2  # how often the ABR may abandon a download in flight
     max_segment_attempts: int = 4  # corrupt copies tolerated before giving up on a segment
     snapshot_interval_s: float = 0.25
@@ -129,10 +130,10 @@ class PlaybackSession:
         try:
             await self._load()
             self._select_tracks()
-            await self._probe_ocas()
             tasks = [
                 asyncio.create_task(self._consume_output_events()),
                 asyncio.create_task(self._publish_snapshots()),
+                asyncio.create_task(self._probe_ocas()),  # measures the others while we start
             ]
             self._go(S.BUFFERING)
             self._restart_pipeline(self._start_position())
@@ -243,8 +244,11 @@ class PlaybackSession:
                 user_message="This is a live stream; Marquee plays on-demand titles only for now.",
             )
         self.presentation = presentation
+        winner = getattr(self, "_manifest_winner", None)
         history = {k: self._oca_history[origin_of(b)] for k, b in bases.items() if origin_of(b) in self._oca_history}
         self.ranker = OcaRanker(order, history=history)
+        if winner is not None:
+            self.ranker.record_success(winner[0], 0, winner[1], winner[1], self.clock.monotonic())
         shaper = None
         if req.throttle:
             shaper = TraceShaper(LinkSchedule(resolve_throttle(req.throttle)), self.clock)
@@ -263,16 +267,42 @@ class PlaybackSession:
         )
 
     async def _load_from_ocas(self, order: list[str], bases: dict[str, str], path: str) -> Presentation:
-        last: MarqueeError | None = None
-        for oca in order:
+        """Ask the top OCAs for the manifest at once and take the first good answer: a dead
+        or slow OCA costs nothing at startup, and the race itself measures who answers fastest."""
+        racers = order[: self.settings.manifest_race]
+        started = self.clock.monotonic()
+        self._manifest_winner: tuple[str, float] | None = None
+        errors: list[str] = []
+
+        async def one(oca: str) -> tuple[str, Presentation]:
+            return oca, await load_manifest(self.client, bases[oca] + path)
+
+        pending = {asyncio.create_task(one(oca)): oca for oca in racers}
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    oca = pending.pop(task)
+                    try:
+                        winner, presentation = task.result()
+                    except ManifestError:
+                        raise  # the same bytes on every OCA: a broken manifest is not a network fault
+                    except NetworkError as exc:
+                        log.warning("manifest from %s failed: %s", oca, exc.message)
+                        errors.append(f"{oca}: {exc.message}")
+                        continue
+                    self._manifest_winner = (winner, self.clock.monotonic() - started)
+                    return presentation
+        finally:
+            for task in pending:
+                task.cancel()
+        for oca in order[len(racers):]:  # the rest, one by one
             try:
                 return await load_manifest(self.client, bases[oca] + path)
             except NetworkError as exc:
-                log.warning("manifest from %s failed: %s; trying the next OCA", oca, exc.message)
-                self._emit("error", category="network", code=exc.code, message=exc.message, recoverable=True)
-                last = exc
+                errors.append(f"{oca}: {exc.message}")
         raise NetworkError(
-            f"no OCA served the manifest: {last.message if last else 'no OCA'}",
+            "no OCA served the manifest: " + "; ".join(errors),
             user_message="None of the servers could deliver this title. Check your connection and retry.",
         )
 
@@ -328,8 +358,9 @@ class PlaybackSession:
         """Measure the top candidates in parallel within a small budget, so the first
         segment goes to an OCA that answers rather than just the first one listed."""
         assert self.ranker is not None and self.fetcher is not None
-        candidates = list(self.ranker.candidates)[:4]
-        if len(candidates) < 2:
+        winner = getattr(self, "_manifest_winner", None)
+        candidates = [c for c in list(self.ranker.candidates)[:4] if not winner or c != winner[0]]
+        if len(candidates) < 1 or len(self.ranker.candidates) < 2:
             return
         rep = self.video_reps[0]
         target = rep.init or (rep.segments[0] if rep.segments else None)
@@ -437,8 +468,9 @@ class PlaybackSession:
         self._emit("decision", index=index, rung=rung, reason=decision.reason, buffer_s=round(self.buffer_s(), 3))
         exclude: set[str] = set()
         for attempt in range(self.settings.max_segment_attempts):
-            video, rung = await self._fetch_video(index, rung, exclude)
+            video_task = asyncio.ensure_future(self._fetch_video(index, rung, exclude))
             audio = await self._fetch_audio(index, exclude) if self.audio_rep is not None else None
+            video, rung = await video_task
             try:
                 result = remuxer.remux(video[0], audio[0] if audio else None)
             except SegmentError as exc:

@@ -31,6 +31,9 @@ class RankingParams:
     penalty_per_failure: float = 4.0
     bench_threshold: float = 2.0
     probe_interval_s: float = 5.0
+    # Stay on the OCA in use unless another scores this much better (1.0 = twice the
+    # throughput): noise between healthy edges must not bounce traffic and its connections.
+    stickiness: float = 1.0
     default_throughput_bps: float = 5_000_000.0
     default_latency_s: float = 0.05
 
@@ -126,9 +129,13 @@ class OcaRanker:
         ordered = sorted(pool, key=lambda k: (-self.score(k, now), self._prior[k]))
         return [k for k in ordered if not self.is_benched(k, now)]
 
-    def best(self, now: float, exclude: Iterable[str] = ()) -> str | None:
+    def best(self, now: float, exclude: Iterable[str] = (), current: str | None = None) -> str | None:
         ranked = self.ranked(now, exclude)
-        return ranked[0] if ranked else None
+        if not ranked:
+            return None
+        if current in ranked and self.score(current, now) >= self.score(ranked[0], now) - self.params.stickiness:
+            return current
+        return ranked[0]
 
     def all_benched(self, now: float) -> bool:
         return all(self.is_benched(k, now) for k in self.candidates)

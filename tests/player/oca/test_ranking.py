@@ -80,3 +80,20 @@ def test_tiny_bodies_do_not_move_the_throughput_estimate():
     ranker.record_success("a", 500, 0.5, 0.01, now=0.0)
     assert ranker.stats("a").throughput_bps is None
     assert ranker.stats("a").successes == 1
+
+
+def test_the_oca_in_use_is_kept_unless_another_is_clearly_better():
+    ranker = OcaRanker(["a", "b"])
+    ranker.record_success("a", 1_000_000, 0.10, 0.01, now=0.0)  # 80 Mbit/s
+    ranker.record_success("b", 1_000_000, 0.08, 0.01, now=0.0)  # 100 Mbit/s: noise, not a reason to move
+    assert ranker.best(now=1.0) == "b"
+    assert ranker.best(now=1.0, current="a") == "a"
+    ranker.record_success("b", 1_000_000, 0.01, 0.01, now=1.0)  # now several times faster
+    ranker.record_success("b", 1_000_000, 0.01, 0.01, now=1.0)
+    assert ranker.best(now=2.0, current="a") == "b"
+
+
+def test_a_benched_current_oca_is_left_at_once():
+    ranker = OcaRanker(["a", "b"])
+    ranker.record_failure("a", "refused", now=0.0)
+    assert ranker.best(now=0.0, current="a") == "b"
