@@ -45,10 +45,21 @@ BUILD_FORMAT = 1
 BUILD_JSON = "build.json"
 
 
-def code_version() -> str:
-    """A hash of this package's source: any change to the builder invalidates caches."""
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+MEDIA_MODULES = ("spec.py", "masters.py", "package.py", "ffmpeg.py", "fonts.py")
+ARTWORK_MODULES = ("artwork.py", "fonts.py")
+
+
+def code_version(modules: tuple[str, ...] | None = None) -> str:
+    """A hash of this package's source (or of the named modules): a change invalidates caches.
+
+    Media are keyed by ``MEDIA_MODULES`` only and artwork by ``ARTWORK_MODULES``, so
+    redrawing posters never re-encodes video; ``BUILD_FORMAT`` is bumped by hand when
+    the layout written here changes.
+    """
+    h = hashlib.sha256(str(BUILD_FORMAT).encode())
+    here = Path(__file__).resolve().parent
+    paths = [here / m for m in modules] if modules is not None else sorted(here.glob("*.py"))
+    for path in paths:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -124,7 +135,7 @@ def _subject(title: Any) -> artwork.ArtSubject:
 class _Builder:
     def __init__(self, out: Path, spec: BuildSpec, catalog: Catalog, progress: Progress, exe: str | None) -> None:
         self.out, self.spec, self.catalog, self.progress, self.exe = out, spec, catalog, progress, exe
-        self.code = code_version()
+        self.code = code_version(MEDIA_MODULES)
 
     # media ------------------------------------------------------------------------------
     def build_media(self, staging: Path) -> dict[str, Any]:
@@ -218,8 +229,8 @@ def build(out: Path, spec: BuildSpec, *, catalog_path: Path | None = None, force
         raise StorageError(f"cannot prepare {out} or read {catalog_path}: {exc}") from exc
     catalog = load_catalog(catalog_path)
     code = code_version()
-    media_key = spec.media_fingerprint(code)
-    art_key = artwork_key(catalog_bytes, spec, code)
+    media_key = spec.media_fingerprint(code_version(MEDIA_MODULES))
+    art_key = artwork_key(catalog_bytes, spec, code_version(ARTWORK_MODULES))
 
     with _lock(out):
         current = read_build_json(out) or {}

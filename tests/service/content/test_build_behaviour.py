@@ -95,3 +95,8 @@ def test_broken_ffmpeg_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_code_version_is_stable() -> None:
     assert build_mod.code_version() == build_mod.code_version()
+
+
+def test_media_key_ignores_modules_that_do_not_shape_the_media() -> None:
+    assert build_mod.code_version(build_mod.MEDIA_MODULES) != build_mod.code_version()
+    assert "artwork.py" not in build_mod.MEDIA_MODULES and "cli.py" not in build_mod.MEDIA_MODULES
