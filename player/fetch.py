@@ -233,6 +233,10 @@ class Fetcher:
         first_byte_at = start
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
+                # The response's first bytes are its status line and headers: time to first
+                # byte ends here, not at the first body chunk (aiter_raw(READ_CHUNK) buffers up to
+                # 64 KiB, which made small segments look instantaneous to the ABR estimator).
+                headers_at = self.clock.monotonic()
                 status = response.status_code
                 if status in (401, 403):
                     raise _AttemptFailed(f"http {status}", penalize=False)
@@ -249,11 +253,11 @@ class Fetcher:
                 declared = response.headers.get("content-length")
                 expected = int(declared) if declared and declared.isdigit() else None
                 received = 0
-                async for chunk in response.aiter_raw(READ_CHUNK):
+                async for chunk in response.aiter_raw():  # as the socket delivers: no re-chunking copy
                     if ttfb is None:
-                        first_byte_at = self.clock.monotonic()
+                        first_byte_at = headers_at
                         ttfb = first_byte_at - start
-                        self._note_failover(failure, oca, first_byte_at)
+                        self._note_failover(failure, oca, self.clock.monotonic())
                     partial += chunk
                     received += len(chunk)
                     activity[1] = self.clock.monotonic()

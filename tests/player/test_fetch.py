@@ -182,3 +182,30 @@ def test_the_progress_callback_can_abandon_a_download():
 
     with pytest.raises(FetchAbandoned):
         run(scenario())
+
+
+def test_time_to_first_byte_ends_with_the_headers_not_the_first_buffered_body_chunk():
+    """A body that trickles in (a shaped link) must not be reported as all-TTFB: the ABR
+    estimator divides the bytes by the transfer time."""
+
+    class Trickle(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            for _ in range(5):
+                await asyncio.sleep(0.05)
+                yield b"x" * 10_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-length": "50000"}, stream=Trickle())
+
+    async def scenario():
+        events: list[PlayerEvent] = []
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        fetcher = Fetcher(client, OcaPool({"a": "http://oca.test/"}), OcaRanker(["a"]), SystemClock(),
+                          events.append, rng=random.Random(1))
+        async with client:
+            return await fetcher.fetch(FetchTarget("seg.m4s"))
+
+    result = run(scenario())
+    assert len(result.data) == 50_000
+    assert result.ttfb_s < 0.1, result
+    assert result.transfer_s > 0.18, result
