@@ -70,6 +70,32 @@ class Shaper(Protocol):
     async def pace(self, nbytes: int) -> None: ...
 
 
+class _Body:
+    """The bytes of one object received so far, across attempts (kept as chunks: one copy
+    at the end instead of one per read)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bool__(self) -> bool:
+        return self.size > 0
+
+    def join(self) -> bytes:
+        return b"".join(self.chunks)
+
+
 class _AttemptFailed(Exception):
     def __init__(self, reason: str, *, penalize: bool = True, weight: float = 1.0) -> None:
         super().__init__(reason)
@@ -133,7 +159,7 @@ class Fetcher:
     ) -> FetchResult:
         started = self.clock.monotonic()
         tried: set[str] = set(exclude)
-        partial = bytearray()
+        partial = _Body()
         failure: tuple[str, str, float] | None = None  # (oca, reason, since)
         attempts = failovers = backoff_round = 0
         refreshed = False
@@ -212,7 +238,7 @@ class Fetcher:
         self,
         oca: str,
         target: FetchTarget,
-        partial: bytearray,
+        partial: _Body,
         on_progress: ProgressCallback | None,
         failure: tuple[str, str, float] | None,
         activity: list[float],
@@ -258,7 +284,7 @@ class Fetcher:
                         first_byte_at = headers_at
                         ttfb = first_byte_at - start
                         self._note_failover(failure, oca, self.clock.monotonic())
-                    partial += chunk
+                    partial.add(chunk)
                     received += len(chunk)
                     activity[1] = self.clock.monotonic()
                     if self.shaper is not None:
@@ -285,8 +311,7 @@ class Fetcher:
             got = len(partial)
             partial.clear()
             raise _AttemptFailed(f"wrong size: {got} bytes, expected {target.expected_bytes}")
-        data = bytes(partial)
-        return data, ttfb, end - first_byte_at
+        return partial.join(), ttfb, end - first_byte_at
 
     def _note_failover(self, failure: tuple[str, str, float] | None, oca: str, at: float) -> None:
         if failure is None:
