@@ -42,6 +42,7 @@ class RealRun:
     timed_out: bool = False
     metrics: RunMetrics | None = None
     checks: list[Check] = field(default_factory=list)
+    oca_counters: dict[str, Any] = field(default_factory=dict)  # what each OCA saw (requests, statuses)
 
     @property
     def passed(self) -> bool:
@@ -112,7 +113,9 @@ def run_real(scn: Scenario, variant: Variant, content_dir: Path | None, *, horiz
                                db_path=Path(tmp) / "service.sqlite3", ocas=scn.ocas, **overrides)
         svc = ServiceThread(config).start()
         try:
-            return _run_with_service(scn, variant, svc, horizon_s, progress)
+            run = _run_with_service(scn, variant, svc, horizon_s, progress)
+            run.oca_counters = {n.id: n.counters.to_json() for n in svc.runtime.ocas}
+            return run
         finally:
             svc.stop()
 

@@ -96,6 +96,7 @@ def summary_json(res: ScenarioResult) -> dict[str, Any]:
             entry["real"] = real.to_json()
             entry["engine_summary"] = v.real.summary
             entry["timed_out"] = v.real.timed_out
+            entry["oca_counters"] = v.real.oca_counters
             entry["sim_vs_real"] = {
                 "qoe_lin_real": round(real.qoe_lin, 3),
                 "qoe_lin_model": round(v.model_metrics.qoe_lin, 3),

@@ -27,6 +27,7 @@ from abr.sim import PAYLOAD, Link, SessionResult, simulate_realistic
 from abr.traces import Trace
 from abr.video import Video
 from qa.metrics import counted
+from qa.network import rate_at
 from qa.scenario import Scenario, Variant
 
 
@@ -39,6 +40,13 @@ class PlayerModel:
     mpv_start_s: float = 0.12  # open the TS stream, probe, decode the first frame
     poll_s: float = 0.1  # the engine's buffer-full polling
     abandon_check_s: float = 0.2
+    # All OCAs down: the fetcher retries after min(cap, base * 2^k) * U(0.5, 1) (player.retry);
+    # the model waits the mean of that, so recovery is noticed up to one backoff late.
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 4.0
+
+    def backoff_s(self, attempt: int) -> float:
+        return 0.75 * min(self.backoff_cap_s, self.backoff_base_s * 2 ** attempt)
 
 
 @dataclass
@@ -155,6 +163,13 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         advance(dt)
         wait(dt)
 
+    def await_link() -> None:
+        """Every OCA down: back off like the fetcher until one answers again."""
+        attempt = 0
+        while rate_at(trace, now + 1e-6) <= 0 and attempt < 60:
+            elapse(model.backoff_s(attempt))
+            attempt += 1
+
     while played < stop_at - 1e-9:
         # seeks due now
         if seeks and now >= seeks[0].at_s:
@@ -185,8 +200,10 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         elapsed = 0.0
         while True:  # video, with abandonment checks
             size = ladder.size(rung, index)
+            before = now
+            await_link()
             elapse(rtt + model.request_overhead_s)
-            elapsed = rtt + model.request_overhead_s
+            elapsed = now - before
             got = 0.0
             abandoned = False
             while True:
@@ -197,6 +214,11 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
                 elapsed += secs
                 if done:
                     break
+                if rate_at(trace, now + 1e-6) <= 0:  # the connection died with every OCA: resume by Range
+                    paused = now
+                    await_link()
+                    elapsed += now - paused
+                    continue
                 if rung == 0:
                     continue
                 live = max(0.0, buffered_until - position)
@@ -212,6 +234,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         controller.on_sample(DownloadSample(int(size), elapsed, rtt, rung, True, index))
         video_elapsed = elapsed
         if index < len(audio_bytes) and audio_bytes[index] > 0:
+            await_link()
             elapse(rtt + model.request_overhead_s)
             t_audio = link.download(audio_bytes[index] / 1.0)
             advance(t_audio)

@@ -1,0 +1,69 @@
+"""``marquee qa list`` and ``marquee qa run --sim``: output contracts and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.scenario import library
+
+
+def _marquee(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MARQUEE_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "marquee", *args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def test_list_prints_one_path_per_line(tmp_path):
+    proc = _marquee("qa", "list", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(library()) == 9
+    assert all(Path(line).is_file() and line.endswith(".toml") for line in lines)
+
+
+def test_sim_run_writes_the_report_and_the_summary(tmp_path, quick_content):
+    out = tmp_path / "report"
+    proc = _marquee("qa", "run", "sudden-drop", "--sim", "--ci", "--content", str(quick_content),
+                    "--report", str(out), home=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == "sim" and summary["short"] is True
+    assert summary["passed"] == (proc.returncode == 0)
+    variant = summary["variants"][0]
+    assert {c["name"] for c in variant["checks"]} >= {"max_rebuffer_ratio", "max_startup_s", "max_fatal_errors"}
+    assert {"model", "abr_realistic"} <= set(variant["sim"])
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 1 and "Sudden drop" in html
+    assert (out / "timeline-1-default.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "decisions.jsonl").read_text().strip()
+    assert "QoE_lin" in proc.stdout and ("PASS" in proc.stdout or "FAIL" in proc.stdout)
+
+
+def test_a_failed_threshold_exits_1(tmp_path, quick_content):
+    scenario = tmp_path / "hopeless.toml"
+    scenario.write_text('name = "hopeless"\n[content]\nduration_s = 8\n[network]\nmbps = 0.3\n'
+                        '[thresholds]\nmin_avg_bitrate_kbps = 4000\n')
+    proc = _marquee("qa", "run", str(scenario), "--sim", "--content", str(quick_content), home=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAIL min_avg_bitrate_kbps" in proc.stdout
+
+
+def test_an_invalid_scenario_exits_2_naming_the_line(tmp_path):
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('name = "bad"\n[network]\nmbps = 4\n\n[[faults]]\nat_s = 3\noca = "oca-7"\ndown = true\n')
+    proc = _marquee("qa", "run", str(scenario), "--sim", home=tmp_path)
+    assert proc.returncode == 2
+    assert f"{scenario}:7: faults.0.oca" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["no-such-scenario"])
+def test_an_unknown_scenario_name_lists_the_ready_ones(tmp_path, name):
+    proc = _marquee("qa", "run", name, "--sim", home=tmp_path)
+    assert proc.returncode == 2 and "sudden-drop" in proc.stderr
