@@ -164,8 +164,8 @@ def effective_trace(scn: Scenario, horizon_s: float, resolved: Mapping[int, str]
         times.append(b)
         bws.append(best)
     bws.insert(0, bws[0] if bws else 0.0)
-    rtts = [scn.links[o].rtt_ms for o in scn.oca_ids if o in scn.links]
-    return Trace(f"{scn.name} (best OCA up)", tuple(times), tuple(bws), (min(rtts) / 1000) if rtts and min(rtts) else None)
+    rtt_ms = min((scn.links[o].rtt_ms for o in scn.oca_ids if o in scn.links), default=0.0)
+    return Trace(f"{scn.name} (best OCA up)", tuple(times), tuple(bws), rtt_ms / 1000 if rtt_ms else None)
 
 
 def rate_at(trace: Trace, t: float) -> float:

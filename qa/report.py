@@ -142,8 +142,8 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
         ax_oca.plot([e["t"] for e in mine], [index[oca]] * len(mine), "s", ms=6, color=oca_color[oca])
     for e in events:
         if e["kind"] == "failover":
-            ax_oca.annotate("", xy=(e["t"], index.get(e.get("to_oca"), 0)),
-                            xytext=(e["t"], index.get(e.get("from_oca"), 0)),
+            ax_oca.annotate("", xy=(e["t"], index.get(str(e.get("to_oca")), 0)),
+                            xytext=(e["t"], index.get(str(e.get("from_oca")), 0)),
                             arrowprops={"arrowstyle": "->", "color": "black", "lw": 0.8})
     ax_oca.set_yticks(range(len(scn.oca_ids)))
     ax_oca.set_yticklabels(scn.oca_ids, fontsize=8)

@@ -60,7 +60,7 @@ def key_lines(text: str) -> dict[str, int]:
 def _inline(value: str, key: list[str], number: int, lines: dict[str, int]) -> None:
     """Keys inside one-line inline tables and arrays of inline tables."""
     path: list[str] = list(key)
-    stack: list[list[object]] = []  # [kind "[" or "{", item index, pushed a path part]
+    stack: list[tuple[str, int, bool]] = []  # (kind "[" or "{", item index, pushed a path part)
     pending: str | None = None
     i = 0
     while i < len(value):
@@ -73,21 +73,22 @@ def _inline(value: str, key: list[str], number: int, lines: dict[str, int]) -> N
             break
         if c == "[":
             path.append("0")
-            stack.append(["[", 0, True])
+            stack.append(("[", 0, True))
         elif c == "{":
             pushed = pending is not None
             if pending is not None:
                 path.append(pending)
                 pending = None
-            stack.append(["{", 0, pushed])
+            stack.append(("{", 0, pushed))
         elif c in "]}":
             if stack:
                 _, _, pushed = stack.pop()
                 if pushed and path:
                     path.pop()
         elif c == "," and stack and stack[-1][0] == "[":
-            stack[-1][1] = int(stack[-1][1]) + 1  # type: ignore[call-overload]
-            path[-1] = str(stack[-1][1])
+            kind, item, pushed = stack[-1]
+            stack[-1] = (kind, item + 1, pushed)
+            path[-1] = str(item + 1)
         elif stack and stack[-1][0] == "{" and (i == 0 or value[i - 1] in " {,\t"):
             m = _INLINE_KEY.match(value, i)
             if m:
