@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,16 +163,22 @@ def engine_and_decode_cpu(service_url: str) -> tuple[float, float, float]:
         def __getattr__(self, name: str) -> Any:
             return lambda *a, **k: None
 
-    engine = PlaybackEngine(Drain)
-    engine.set_quality_cap(5)
-    cpu0 = time.process_time()
-    engine.play(request)
-    time.sleep(0.2)
+    # Steady state: CPU between the first and the last top-rung segment (startup, manifest
+    # parsing and thread creation are one-off costs, not per-hour ones).
+    marks: list[tuple[float, float]] = []  # (process CPU, content end) at each top-rung segment
+
+    def on_event(event: Any) -> None:
+        if event.kind == "segment" and event.data["media"] == "video" and event.data["rung"] == 5:
+            marks.append((time.process_time(), event.data["start_s"] + event.data["duration_s"]))
+
+    engine = PlaybackEngine(Drain, on_event=on_event)
+    engine.prepare()
+    engine.play(replace(request, abr_algorithm="throughput"))
     engine.set_quality_cap(5)
     summary = engine.wait(120)
-    engine_cpu = time.process_time() - cpu0
-    content_s = engine.snapshot().duration_s
     engine.close()
+    engine_cpu = marks[-1][0] - marks[0][0]
+    content_s = marks[-1][1] - marks[0][1]
     assert summary is not None
     with tempfile.NamedTemporaryFile(suffix=".ts", delete=False) as f:
         f.write(captured)

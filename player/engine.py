@@ -71,6 +71,7 @@ class PlaybackEngine:
         self._client: httpx.AsyncClient | None = None
         self._output: MediaOutput | None = None
         self._session: PlaybackSession | None = None
+        self._quality: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_snapshot = PlaybackSnapshot()
         self._finished = threading.Event()
@@ -129,6 +130,8 @@ class PlaybackEngine:
             oca_history=history,
         )
         self._session = session
+        if self._quality is not None:
+            session.fixed_rung = self._quality  # clamped to the ladder once it is known
         self._task = self._loop.create_task(self._run(session))
 
     async def _run(self, session: PlaybackSession) -> None:
@@ -202,7 +205,15 @@ class PlaybackEngine:
         self._with_session(lambda s: s.set_subtitle_language(language))
 
     def set_quality_cap(self, rung: int | None) -> None:
-        self._with_session(lambda s: s.set_quality(rung))
+        """A fixed rung (None: Auto); it also applies to the next playbacks, as a player's
+        quality menu does."""
+
+        def apply() -> None:
+            self._quality = rung
+            if self._session is not None:
+                self._session.set_quality(rung)
+
+        self._call(apply)
 
     def tracks(self) -> list[TrackInfo]:
         future = self._call(lambda: self._session.tracks() if self._session else [])

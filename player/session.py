@@ -184,7 +184,9 @@ class PlaybackSession:
 
     def set_quality(self, rung: int | None) -> None:
         """A fixed rung chosen by the user, or None for Auto (takes effect from the next segment)."""
-        self.fixed_rung = None if rung is None else max(0, min(rung, len(self.video_reps) - 1))
+        if rung is not None and self.video_reps:  # before the manifest is read: clamped then
+            rung = max(0, min(rung, len(self.video_reps) - 1))
+        self.fixed_rung = rung
         self._update(quality_cap=self.fixed_rung)
 
     def set_audio_language(self, language: str) -> None:
@@ -340,7 +342,10 @@ class PlaybackSession:
             segment_count=count,
         )
         duration = self.presentation.duration_s or sum(durations)
-        self._update(duration_s=duration, rung_count=len(self.video_reps), audio_language=lang or "")
+        if self.fixed_rung is not None:
+            self.fixed_rung = min(self.fixed_rung, len(self.video_reps) - 1)
+        self._update(duration_s=duration, rung_count=len(self.video_reps), audio_language=lang or "",
+                     quality_cap=self.fixed_rung)
         self._emit("tracks", tracks=[vars(t) for t in self.tracks()])
         if self.request.subtitle_language:
             asyncio.get_running_loop().create_task(self._load_subtitles(self.request.subtitle_language))
@@ -468,9 +473,12 @@ class PlaybackSession:
         self._emit("decision", index=index, rung=rung, reason=decision.reason, buffer_s=round(self.buffer_s(), 3))
         exclude: set[str] = set()
         for attempt in range(self.settings.max_segment_attempts):
-            video_task = asyncio.ensure_future(self._fetch_video(index, rung, exclude))
-            audio = await self._fetch_audio(index, exclude) if self.audio_rep is not None else None
-            video, rung = await video_task
+            if self.audio_rep is not None:
+                (video, rung), audio = await _all(self._fetch_video(index, rung, exclude),
+                                                  self._fetch_audio(index, exclude))
+            else:
+                video, rung = await self._fetch_video(index, rung, exclude)
+                audio = None
             try:
                 result = remuxer.remux(video[0], audio[0] if audio else None)
             except SegmentError as exc:
@@ -514,7 +522,6 @@ class PlaybackSession:
         assert self.fetcher is not None and self.ladder is not None
         while True:
             rep = await self._ensure_index(self.video_reps[rung])
-            init = await self._init_bytes(rep, exclude)
             seg = rep.segments[index]
             last_check = [0.0]
 
@@ -530,8 +537,11 @@ class PlaybackSession:
 
             pending: list[Decision | None] = [None]
             try:
-                result = await self.fetcher.fetch(self._target(seg, f"video {index} @ {rung}"),
-                                                  on_progress=on_progress, exclude=exclude)
+                init, result = await _all(
+                    self._init_bytes(rep, exclude),
+                    self.fetcher.fetch(self._target(seg, f"video {index} @ {rung}"),
+                                       on_progress=on_progress, exclude=exclude),
+                )
             except FetchAbandoned:
                 verdict = pending[0]
                 assert verdict is not None
@@ -573,8 +583,10 @@ class PlaybackSession:
             parts = [s for s in rep.segments if s.start_s + s.duration_s / 2 < seg.start_s] + parts
         if not parts:
             return None  # this stretch of audio travels with the neighbouring video segment
-        init = await self._init_bytes(rep, exclude)
-        results = [await self.fetcher.fetch(self._target(s, f"audio {s.number}"), exclude=exclude) for s in parts]
+        init, *results = await _all(
+            self._init_bytes(rep, exclude),
+            *(self.fetcher.fetch(self._target(s, f"audio {s.number}"), exclude=exclude) for s in parts),
+        )
         return SegmentData(media=b"".join(r.data for r in results), init=init), results[0]
 
     async def _init_bytes(self, rep: Representation, exclude: set[str]) -> bytes:
@@ -758,3 +770,14 @@ class PlaybackSession:
         elif event.kind == "segment" and self.snap.message.startswith("No server"):
             self._update(message="")
         self._on_event(event)
+
+
+async def _all(*awaitables: Any) -> list[Any]:
+    """Run concurrently and return all results; if one fails (or we are cancelled), the
+    others are cancelled rather than left running on their own."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
