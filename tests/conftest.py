@@ -12,6 +12,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a property that fails there fails for everyone,
+# never by chance); locally hypothesis explores new examples. No deadline: the machines
+# are shared and a slow example is not a wrong one.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def _quick_content_dir() -> Path:
