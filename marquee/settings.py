@@ -106,24 +106,38 @@ def _directory(value: str) -> str:
     return str(path)
 
 
-THROTTLE_PRESETS: tuple[str, ...] = ("", "3g", "4g", "dsl", "cable", "flaky")
+def throttle_presets() -> tuple[str, ...]:
+    """The throttle presets the player knows (``abr.traces.PRESETS``), "" meaning off."""
+    try:
+        from abr.traces import PRESETS  # noqa: PLC0415 - numpy: only when asked
+    except ImportError:
+        return ("",)
+    return ("", *PRESETS)
 
 
 def _throttle(value: str) -> str:
+    """Off (""), a preset, a constant rate (``2mbit``) or a trace file, exactly as the
+    player's ``player.shaping.resolve_throttle`` accepts it (so a saved value always plays)."""
     value = value.strip()
-    if value in THROTTLE_PRESETS:
+    if not value:
+        return ""
+    try:
+        from player.shaping import resolve_throttle  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the player is part of the distribution
         return value
     try:
-        path = _path(value, "trace file")
+        resolve_throttle(value)
     except ConfigError:
-        path = None
-    if path is not None and path.is_file():
-        return str(path)
-    raise ConfigError(
-        f"unknown throttle {value!r}",
-        user_message=f"“{value}” is neither a throttle preset ({', '.join(p for p in THROTTLE_PRESETS if p)}) "
-        "nor an existing trace file.",
-    )
+        presets = ", ".join(p for p in throttle_presets() if p)
+        raise ConfigError(
+            f"unknown throttle {value!r}",
+            user_message=f"“{value}” is neither a throttle preset ({presets}), a rate such as 2mbit, "
+            "nor a readable trace file.",
+        ) from None
+    except (OSError, ValueError, RuntimeError) as exc:  # unknown ~user, NUL byte, unreadable file
+        raise ConfigError(f"bad throttle {value!r}: {exc}",
+                          user_message=f"“{value}” is not a usable throttle preset, rate or trace file.") from None
+    return value
 
 
 def parse_params(text: str) -> dict[str, str]:
@@ -170,7 +184,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("service.url", str, "", "Service URL",
             "Address of the Marquee service; empty starts the built-in demo service.", check=_service_url),
     Setting("qa.throttle", str, "", "Throttle",
-            "Shape the player's own downloads: a preset (3g, 4g, dsl, cable, flaky) or a trace file path. "
+            "Shape the player's own downloads: a preset (3g, lte, cable, satellite, wifi-lossy), a rate "
+            "such as 2mbit, or a trace file. "
             "Applies to the next playback.", check=_throttle),
     Setting("qa.abr_algorithm", str, "default", "ABR algorithm",
             "Adaptive bitrate algorithm for the next playback.", check=None),
@@ -218,6 +233,8 @@ class AbrCatalog:
 
     names: tuple[str, ...] = ("default",)
     check_params: Callable[[str, dict[str, str]], None] | None = None  # raises ConfigError
+    describe: Callable[[str], tuple[str, tuple[tuple[str, str, str], ...]]] | None = None
+    # name -> (summary, ((param, default, doc), ...)), for the settings dialog
 
 
 def default_abr_catalog() -> AbrCatalog:
@@ -233,7 +250,11 @@ def default_abr_catalog() -> AbrCatalog:
     def check(name: str, params: dict[str, str]) -> None:
         make(name, params)
 
-    return AbrCatalog(names=tuple(dict.fromkeys(("default", *names))), check_params=check)
+    def describe(name: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+        info = abr.algorithm_info(name)  # type: ignore[attr-defined]
+        return str(info.summary), tuple((str(p.name), str(p.default), str(p.doc)) for p in info.params)
+
+    return AbrCatalog(names=tuple(dict.fromkeys(("default", *names))), check_params=check, describe=describe)
 
 
 def validate(key: str, raw: Any, abr_catalog: AbrCatalog | None = None) -> Any:

@@ -29,6 +29,8 @@ def test_defaults_cover_the_schema() -> None:
         ("service.url", "http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
         ("service.url", "", ""),
         ("qa.throttle", "3g", "3g"),
+        ("qa.throttle", "wifi-lossy", "wifi-lossy"),
+        ("qa.throttle", " 2mbit ", "2mbit"),
         ("qa.abr_params", "safety = 0.8 ; window=5", "safety=0.8, window=5"),
     ],
 )
@@ -48,6 +50,8 @@ def test_valid_values_are_normalised(key: str, raw: object, expected: object) ->
         ("service.url", "ftp://x", "http://"),
         ("downloads.location", "relative/dir", "full path"),
         ("qa.throttle", "warp-speed", "preset"),
+        ("qa.throttle", "0mbit", "preset"),
+        ("qa.throttle", "4g", "preset"),
         ("qa.abr_params", "safety", "name=value"),
         ("qa.abr_algorithm", "nope", "not one of"),
         ("no.such", 1, "no setting"),
@@ -121,3 +125,19 @@ def test_any_service_text_survives_the_toml_writer(text: str) -> None:
     s = S.Settings({**values, "service.url": text})
     parsed = tomllib.loads(S.to_toml(s))
     assert parsed["service"]["url"] == text
+
+
+def test_a_throttle_trace_file_is_checked_by_the_player(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.txt"
+    good.write_text("0 2.0\n1 1.0\n2 3.0\n")
+    assert S.validate("qa.throttle", str(good)) == str(good)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("this is not a trace\n")
+    with pytest.raises(ConfigError):
+        S.validate("qa.throttle", str(bad))
+
+
+def test_throttle_presets_are_the_players() -> None:
+    from abr.traces import PRESETS
+
+    assert S.throttle_presets() == ("", *PRESETS)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import ConfigError
-from marquee.settings import SCHEMA, THROTTLE_PRESETS, AbrCatalog, Setting, Settings
+from marquee.settings import SCHEMA, AbrCatalog, Setting, Settings, throttle_presets
 
 SECTION_TITLES = {"playback": "PLAYBACK", "downloads": "DOWNLOADS", "privacy": "PRIVACY",
                   "service": "SERVICE", "qa": "QA  ·  APPLIES TO THE NEXT PLAYBACK"}
@@ -43,6 +43,7 @@ class SettingsDialog(QDialog):
         self.result_settings = settings
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
+        self.hints: dict[str, QLabel] = {}
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(28, 24, 28, 20)
@@ -75,6 +76,7 @@ class SettingsDialog(QDialog):
             hint = QLabel(s.description, objectName="Hint")
             hint.setWordWrap(True)
             col.addWidget(hint)
+            self.hints[s.key] = hint
             err = QLabel("", objectName="FieldError")
             err.setWordWrap(True)
             err.hide()
@@ -86,6 +88,10 @@ class SettingsDialog(QDialog):
             form.addRow(label, col)
         blay.addStretch(1)
         scroll.setWidget(body)
+        algo = self.editors["qa.abr_algorithm"]
+        assert isinstance(algo, QComboBox)
+        algo.currentIndexChanged.connect(self._describe_abr)
+        self._describe_abr()
         outer.addWidget(scroll, 1)
 
         buttons = QHBoxLayout()
@@ -119,14 +125,18 @@ class SettingsDialog(QDialog):
             return cb
         if s.key == "qa.abr_algorithm":
             cb = QComboBox()
-            cb.setEditable(True)
-            cb.addItems(list(self._abr.names))
-            cb.setCurrentText(str(value))
+            for name in self._abr.names:
+                cb.addItem(name, name)
+                if self._abr.describe is not None:
+                    cb.setItemData(cb.count() - 1, self._abr.describe(name)[0], Qt.ItemDataRole.ToolTipRole)
+            if cb.findData(value) < 0:  # a value the ABR package no longer offers: shown, rejected on Save
+                cb.addItem(str(value), str(value))
+            cb.setCurrentIndex(max(0, cb.findData(value)))
             return cb
         if s.key == "qa.throttle":
             cb = QComboBox()
             cb.setEditable(True)
-            for p in THROTTLE_PRESETS:
+            for p in throttle_presets():
                 cb.addItem(p or "Off", p)
             cb.setCurrentText(str(value) or "Off")
             return cb
@@ -138,6 +148,25 @@ class SettingsDialog(QDialog):
         elif s.key == "playback.subtitle_language":
             le.setPlaceholderText("Off")
         return le
+
+    def _describe_abr(self) -> None:
+        """Under the parameters field: what the chosen algorithm is and the parameters it takes."""
+        algo = self.editors["qa.abr_algorithm"]
+        assert isinstance(algo, QComboBox)
+        name = str(algo.currentData() or "")
+        base = next(s.description for s in SCHEMA if s.key == "qa.abr_params")
+        if self._abr.describe is None or not name:
+            self.hints["qa.abr_params"].setText(base)
+            return
+        try:
+            summary, params = self._abr.describe(name)
+        except Exception:  # an unknown name: Save reports it
+            self.hints["qa.abr_params"].setText(base)
+            return
+        names = ", ".join(f"{p}={d}" for p, d, _doc in params[:8]) + (" …" if len(params) > 8 else "")
+        self.hints["qa.abr_algorithm"].setText(summary)
+        self.hints["qa.abr_params"].setText(f"name=value, separated by commas. {name} takes: {names or 'nothing'}")
+        self.hints["qa.abr_params"].setToolTip("\n".join(f"{p} (default {d}): {doc}" for p, d, doc in params))
 
     def _with_browse(self, s: Setting, editor: QWidget) -> QWidget:
         box = QWidget()
