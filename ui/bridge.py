@@ -45,6 +45,7 @@ class PlaybackBridge(QObject):
         self.description = getattr(parts, "description", "")
         self._on_close = getattr(parts, "on_close", None)
         self.request: PlayRequest | None = None
+        self._tracks: list[TrackInfo] = []
 
     @property
     def engine(self) -> PlaybackControl:
@@ -55,9 +56,19 @@ class PlaybackBridge(QObject):
         return self._last
 
     # ------------------------------------------------------------ intents
+    def prepare(self) -> None:
+        """Blocking (call it off the UI thread): let the engine create its HTTP client and
+        mpv output now, so that pressing Play pays only for the playback itself."""
+        prepare = getattr(self._engine, "prepare", None)
+        if callable(prepare) and not self._closed:
+            prepare()
+
     @Slot(object)
     def play(self, request: PlayRequest) -> None:
         self.request = request
+        if self._tracks:
+            self._tracks = []
+            self.tracksChanged.emit()
         self._engine.play(request)
 
     @Slot()
@@ -103,11 +114,9 @@ class PlaybackBridge(QObject):
         self._engine.set_quality_cap(rung)
 
     def tracks(self) -> list[TrackInfo]:
-        try:
-            return self._engine.tracks()
-        except Exception as exc:  # an engine that cannot list tracks yet: menus stay empty
-            log.info("tracks unavailable: %s", exc)
-            return []
+        """The tracks of the current playback, from the engine's ``tracks`` event (never a
+        blocking call into the engine: empty until the manifest has been read)."""
+        return list(self._tracks)
 
     @Slot()
     def stop(self) -> None:
@@ -142,5 +151,16 @@ class PlaybackBridge(QObject):
 
     @Slot(object)
     def _on_event(self, ev: PlayerEvent) -> None:
-        if not self._closed:
-            self.event.emit(ev)
+        if self._closed:
+            return
+        if ev.kind == "tracks":
+            self._tracks = [_track(t) for t in ev.data.get("tracks", ())]
+            self.tracksChanged.emit()
+        self.event.emit(ev)
+
+
+def _track(t: Any) -> TrackInfo:
+    if isinstance(t, TrackInfo):
+        return t
+    return TrackInfo(str(t.get("kind", "")), str(t.get("id", "")), str(t.get("language", "")),
+                     str(t.get("label", "")), float(t.get("bitrate_kbps", 0.0) or 0.0), int(t.get("height", 0) or 0))

@@ -172,6 +172,17 @@ class Shell(QMainWindow):
     def open_title(self, tile: Tile) -> None:
         self.title_page.load(tile.title_id)
         self.show_page(self.title_page)
+        self._ensure_player()  # the engine prepares (mpv, HTTP client) while the user reads
+
+    def _ensure_player(self) -> bool:
+        if self._player_factory is None:
+            return False
+        if self.player is None:
+            self.player = self._player_factory(self.ctx, self)
+            self.stack.addWidget(self.player)
+            self.player.back.connect(self.go_back)
+            self.player.fullscreenRequested.connect(self._set_fullscreen)
+        return True
 
     def open_search(self) -> None:
         self.show_page(self.search, remember=self.current() is not self.search)
@@ -196,14 +207,9 @@ class Shell(QMainWindow):
             self.play(d, ep2, start)
 
     def play(self, detail: TitleDetail, episode: Episode | None, start_s: float) -> None:
-        if self._player_factory is None:
+        if not self._ensure_player():
             self.statusBar().showMessage("Playback is not available in this build.", 5000)
             return
-        if self.player is None:
-            self.player = self._player_factory(self.ctx, self)
-            self.stack.addWidget(self.player)
-            self.player.back.connect(self.go_back)
-            self.player.fullscreenRequested.connect(self._set_fullscreen)
         self.show_page(self.player)
         self.player.start(detail, episode, start_s)
 

@@ -110,8 +110,12 @@ class FakeEngine:
         t.start()
         t.join()
 
+    def prepare(self) -> None:
+        self.calls.append(("prepare",))
+
     def play(self, request: PlayRequest) -> None:
         self.calls.append(("play", request))
+        self.emit_event("tracks", tracks=[vars(t) for t in self.tracks()])
         self._publish(state=PlaybackState.PLAYING, title=request.title, position_s=request.start_s, duration_s=5400.0,
                       rung=2, rung_count=5, bitrate_kbps=1800.0, resolution=(1280, 720), buffer_s=12.0,
                       buffered_until_s=request.start_s + 12, audio_language="en", oca="oca-1")

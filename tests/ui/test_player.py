@@ -8,7 +8,9 @@ from player.events import PlaybackSnapshot, PlaybackState
 from tests.ui.fakes import FakeEngine
 from ui.bridge import PlaybackBridge
 from ui.catalog import Tile
-from ui.playback import EngineParts, cap_rung
+from ui.playback import EngineParts, make_request
+from ui.catalog import PlaybackInfo
+from marquee import settings as S
 
 
 def _playing(qtbot, window, engines, title="t101"):  # type: ignore[no-untyped-def]
@@ -86,11 +88,15 @@ def test_controls_hide_after_inactivity(qtbot, window, engines, monkeypatch) -> 
 
 def test_quality_and_audio_menus_list_tracks(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
     ctx, win, player, eng = _playing(qtbot, window, engines)
+    qtbot.waitUntil(lambda: bool(player.bridge.tracks()), timeout=5000)
     player._refresh_menus()
-    labels = [a.text() for a in player.quality_menu.actions()]
-    assert labels[0] == "Auto" and labels[1].startswith("1080p")
-    labels[1] and player.quality_menu.actions()[1].trigger()
+    actions = [a for a in player.quality_menu.actions() if not a.isSeparator()]
+    labels = [a.text() for a in actions]
+    assert labels[0].startswith("Auto") and labels[1].startswith("1080p")
+    actions[1].trigger()
     assert ("quality", 4) in eng.calls
+    actions[0].trigger()
+    assert ("quality", None) in eng.calls
     audio = [a.text() for a in player.subs_menu.actions() if a.isCheckable()]
     assert "Français" in audio and "Off" in audio
 
@@ -149,13 +155,39 @@ def test_bridge_clamps_seeks_and_volume(qtbot) -> None:  # type: ignore[no-untyp
     assert ("seek", 99.5) in eng.calls and ("seek", 0.0) in eng.calls and ("volume", 100) in eng.calls
 
 
-def test_cap_rung_maps_quality_setting_to_a_rung() -> None:
-    heights = [144, 240, 360, 480, 720, 1080]
-    assert cap_rung(heights, "auto") is None
-    assert cap_rung(heights, "max") is None
-    assert cap_rung(heights, "data_saver") == 3
-    assert cap_rung(heights, "hd") == 4
-    assert cap_rung([1080], "data_saver") == 0
+def test_quality_setting_caps_the_bitrate_of_the_request() -> None:
+    info = PlaybackInfo(playback_id="p", title_id="t1", media_id="m0", dash_url="http://o/manifest.mpd",
+                        hls_url="", manifests={"dash": "manifest.mpd"}, ocas=())
+    caps = {q: make_request(info, "x", 0.0, S.defaults().replace({"playback.quality_cap": q})).max_bitrate_kbps
+            for q in ("auto", "data_saver", "hd", "max")}
+    assert caps["auto"] is None and caps["max"] is None
+    assert 1400 <= caps["data_saver"] < 2800 <= caps["hd"] < 5000  # our ladder: 480p 1.4M, 720p 2.8M, 1080p 5M
+
+
+def test_qa_settings_go_into_the_next_request() -> None:
+    info = PlaybackInfo(playback_id="p", title_id="t1", media_id="m0", dash_url="http://o/manifest.mpd",
+                        hls_url="", manifests={"dash": "manifest.mpd"}, ocas=())
+    s = S.defaults().replace({"qa.abr_algorithm": "bola", "qa.abr_params": "buffer_target_s=20", "qa.throttle": "3g"},
+                             S.default_abr_catalog())
+    req = make_request(info, "x", 0.0, s)
+    assert (req.abr_algorithm, req.abr_params, req.throttle) == ("bola", {"buffer_target_s": "20"}, "3g")
+
+
+def test_engine_is_prepared_when_the_player_is_created(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    qtbot.waitUntil(lambda: player.prepared, timeout=5000)
+    assert eng.calls[0] == ("prepare",)
+
+
+def test_quality_menu_comes_from_the_tracks_event(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    qtbot.waitUntil(lambda: len(player.bridge.tracks()) == 8, timeout=5000)
+    eng.emit_event("tracks", tracks=[{"kind": "video", "id": "v0", "language": "", "label": "144p",
+                                      "bitrate_kbps": 200.0, "height": 144}])
+    qtbot.waitUntil(lambda: len(player.bridge.tracks()) == 1, timeout=5000)
+    player._refresh_menus()
+    labels = [a.text() for a in player.quality_menu.actions() if not a.isSeparator()]
+    assert labels[-1].startswith("144p") and any(t.startswith("Auto") for t in labels)
 
 
 def test_stats_overlay_plots_history(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from ui.bridge import PlaybackBridge
 from ui.catalog import Episode, PlaybackInfo, TitleDetail, format_clock
 from ui.context import AppContext
 from ui.icons import icon
-from ui.playback import cap_rung, make_request
+from ui.playback import make_request
 from ui.stats_history import StatsHistory
 from ui.views.seekbar import SeekBar
 from ui.views.video import BlackSurface, VideoWidget
@@ -100,7 +100,6 @@ class PlayerView(QWidget):
         self._last_report = 0.0
         self._fullscreen = False
         self._countdown = 0
-        self._heights: list[int] = []
 
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -125,6 +124,12 @@ class PlayerView(QWidget):
         self.bridge.snapshot.connect(self._on_snapshot)
         self.bridge.event.connect(self._on_event)
         self.bridge.tracksChanged.connect(self._refresh_menus)
+        self.prepared = False
+        # mpv and the HTTP client are created now, in the background: Play is then instant.
+        ctx.tasks.run(self.bridge.prepare, self._prepared, lambda e: log.warning("engine prepare: %s", e.message))
+
+    def _prepared(self, _result: object) -> None:
+        self.prepared = True
 
     # ------------------------------------------------------------ layout
     def _build_controls(self) -> None:
@@ -415,22 +420,21 @@ class PlayerView(QWidget):
             a.setChecked(t.language == snap.subtitle_language)
             a.triggered.connect(lambda _=False, lang=t.language: self.bridge.set_subtitle_language(lang))
         self.quality_menu.clear()
-        auto = self.quality_menu.addAction("Auto")
+        video = sorted((t for t in tracks if t.kind == "video"), key=lambda t: t.bitrate_kbps)
+        self.quality_menu.addSection("Quality")
+        now = snap.resolution[1] if snap.quality_cap is None and snap.resolution[1] else 0
+        auto = self.quality_menu.addAction(f"Auto  ·  now {now}p" if now else "Auto")
         auto.setCheckable(True)
         auto.setChecked(snap.quality_cap is None)
         auto.triggered.connect(lambda: self.bridge.set_quality_cap(None))
-        video = sorted((t for t in tracks if t.kind == "video"), key=lambda t: t.height)
-        self._heights = [t.height for t in video]
+        if not video:
+            waiting = self.quality_menu.addAction("Qualities appear once the video starts")
+            waiting.setEnabled(False)
         for i, t in reversed(list(enumerate(video))):
             a = self.quality_menu.addAction(f"{t.height}p  ·  {t.bitrate_kbps:,.0f} kb/s" if t.height else t.label)
             a.setCheckable(True)
             a.setChecked(snap.quality_cap == i)
             a.triggered.connect(lambda _=False, rung=i: self.bridge.set_quality_cap(rung))
-
-    def apply_quality_setting(self) -> None:
-        cap = cap_rung(self._heights, self._ctx.settings["playback.quality_cap"])
-        if cap is not None:
-            self.bridge.set_quality_cap(cap)
 
     # ------------------------------------------------------------ overlays
     def toggle_help(self) -> None:
