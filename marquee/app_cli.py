@@ -62,6 +62,7 @@ def run_app(args: argparse.Namespace) -> int:
         url = embedded.url
     try:
         from ui.app import run
+        from ui.downloads_service import service_opener
         from ui.playback import default_engine_factory
         from ui.service_client import ApiCatalog
 
@@ -69,7 +70,7 @@ def run_app(args: argparse.Namespace) -> int:
         try:
             import functools
 
-            return run(source, functools.partial(default_engine_factory, service_url=url))
+            return run(source, functools.partial(default_engine_factory, service_url=url), service_opener(url))
         finally:
             source.close()
     finally:

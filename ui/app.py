@@ -11,7 +11,7 @@ import logging
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
@@ -58,6 +58,7 @@ def create_context(
     artwork_dir: Path | None = None,
     settings_path: Path | None = None,
     state_path: Path | None = None,
+    downloads_opener: Callable[[], Any] | None = None,
 ) -> AppContext:
     abr_catalog = settings_mod.default_abr_catalog()
     loaded, warnings = settings_mod.load(settings_path, abr_catalog)
@@ -69,9 +70,14 @@ def create_context(
     def save(s: settings_mod.Settings) -> None:
         settings_mod.save(s, settings_path)
 
+    downloads = None
+    if downloads_opener is not None:
+        from ui.downloads_service import DownloadsService  # noqa: PLC0415
+
+        downloads = DownloadsService(downloads_opener, tasks)
     return AppContext(source=source, tasks=tasks, artwork=artwork, settings=loaded,
                       state=UiState.load(state_path), engine_factory=engine_factory,
-                      abr_catalog=abr_catalog, save_settings=save)
+                      abr_catalog=abr_catalog, save_settings=save, downloads=downloads)
 
 
 def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Shell:  # type: ignore[type-arg]
@@ -84,9 +90,10 @@ def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Sh
     return Shell(ctx, player_factory=player_factory)
 
 
-def run(source: CatalogSource, engine_factory: EngineFactory | None) -> int:
+def run(source: CatalogSource, engine_factory: EngineFactory | None,
+        downloads_opener: Callable[[], Any] | None = None) -> int:
     app = ensure_application()
-    ctx = create_context(source, engine_factory=engine_factory)
+    ctx = create_context(source, engine_factory=engine_factory, downloads_opener=downloads_opener)
     window = create_window(ctx)
     window.show()
     try:

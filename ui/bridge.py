@@ -44,6 +44,7 @@ class PlaybackBridge(QObject):
         self.render_source = getattr(parts, "render_source", None)
         self.description = getattr(parts, "description", "")
         self._on_close = getattr(parts, "on_close", None)
+        self.offline_mount = getattr(parts, "offline_mount", None)  # None: offline titles cannot play
         self.request: PlayRequest | None = None
         self._tracks: list[TrackInfo] = []
 

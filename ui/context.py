@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from marquee.settings import AbrCatalog, Settings
 from ui.artwork import ArtworkLoader
@@ -11,6 +11,9 @@ from ui.bridge import EngineFactory
 from ui.catalog import CatalogSource, Profile
 from ui.state import UiState
 from ui.tasks import Tasks
+
+if TYPE_CHECKING:
+    from ui.downloads_service import DownloadsService
 
 
 @dataclass
@@ -24,4 +27,5 @@ class AppContext:
     abr_catalog: AbrCatalog = field(default_factory=AbrCatalog)
     save_settings: Callable[[Settings], None] = lambda s: None
     profile: Profile | None = None
+    downloads: "DownloadsService | None" = None  # None: no offline downloads (tests, no service)
     offline: bool = False

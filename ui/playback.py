@@ -39,6 +39,7 @@ class EngineParts:
     render_source: RenderSource | None = None
     description: str = ""  # "engine" or the temporary native path, shown in the stats overlay
     on_close: Callable[[], None] | None = None  # after the control's close(): free what it did not own
+    offline_mount: Any = None  # ui.offline_mount.OfflineMount on the engine's client (offline titles)
 
 
 def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Settings,
@@ -110,8 +111,12 @@ def default_engine_factory(on_snapshot: Any, on_event: Any, service_url: str | N
     from marquee import paths  # noqa: PLC0415
     from player.oca.store import OcaStatsStore  # noqa: PLC0415
 
+    from downloads.offline_transport import OFFLINE_ORIGIN  # noqa: PLC0415
+    from ui.offline_mount import OfflineMount  # noqa: PLC0415
+
+    mount = OfflineMount()
     engine = PlaybackEngine(output_factory, on_snapshot=on_snapshot, on_event=on_event,
-                            oca_store=OcaStatsStore(paths.client_db_path()))
+                            oca_store=OcaStatsStore(paths.client_db_path()), transports={OFFLINE_ORIGIN: mount})
     if service_url:  # resume-position sync and QoE telemetry (issue 7)
         from marquee import settings as settings_mod  # noqa: PLC0415
         from telemetry.attach import attach  # noqa: PLC0415
@@ -125,4 +130,4 @@ def default_engine_factory(on_snapshot: Any, on_event: Any, service_url: str | N
         if "cb" not in target:  # the engine never took the player: it will not close it
             mpv_player.close()
 
-    return EngineParts(control, mpv_player, "Marquee engine", on_close=close_player)
+    return EngineParts(control, mpv_player, "Marquee engine", on_close=close_player, offline_mount=mount)

@@ -28,6 +28,7 @@ from marquee.errors import MarqueeError
 from ui.catalog import Episode, Profile, Tile, TitleDetail
 from ui.context import AppContext
 from ui.icons import icon
+from ui.views.downloads_page import DownloadsPage
 from ui.views.home import HomePage
 from ui.views.profiles import ProfilePicker
 from ui.views.search import SearchPage
@@ -52,7 +53,8 @@ class NavBar(QWidget):
         self.home = QPushButton("Home", objectName="NavLink", checkable=True)
         self.my_list = QPushButton("My List", objectName="NavLink", checkable=True)
         self.search = QPushButton(icon("search", 18), " Search", objectName="NavLink", checkable=True)
-        for b in (self.home, self.search):
+        self.downloads = QPushButton(icon("download", 18), " Downloads", objectName="NavLink", checkable=True)
+        for b in (self.home, self.search, self.downloads):
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             self.group.addButton(b)
@@ -93,7 +95,8 @@ class Shell(QMainWindow):
         self.home = HomePage(ctx)
         self.search = SearchPage(ctx)
         self.title_page = TitlePage(ctx)
-        for page in (self.picker, self.home, self.search, self.title_page):
+        self.downloads = DownloadsPage(ctx)
+        for page in (self.picker, self.home, self.search, self.title_page, self.downloads):
             self.stack.addWidget(page)
         self._player_factory = player_factory
         self.player = None
@@ -105,6 +108,10 @@ class Shell(QMainWindow):
         self.search.openTitle.connect(self.open_title)
         self.title_page.back.connect(self.go_back)
         self.title_page.play.connect(self.play)
+        self.title_page.showDownloads.connect(self.open_downloads)
+        self.downloads.playDownload.connect(self.play_download)
+        self.nav.downloads.clicked.connect(self.open_downloads)
+        self.nav.downloads.setVisible(ctx.downloads is not None)
         self.nav.home.clicked.connect(lambda: self.show_page(self.home, remember=False))
         self.nav.search.clicked.connect(self.open_search)
 
@@ -123,6 +130,8 @@ class Shell(QMainWindow):
         self._restore_geometry()
         self.show_page(self.picker, remember=False)
         self.picker.reload()
+        if ctx.downloads is not None:
+            ctx.downloads.refresh()  # opens the journal and resumes unfinished downloads
 
     # ------------------------------------------------------------ navigation
     def current(self) -> QWidget:
@@ -139,6 +148,7 @@ class Shell(QMainWindow):
         self.nav.setVisible(is_chrome)
         self.nav.home.setChecked(page is self.home)
         self.nav.search.setChecked(page is self.search)
+        self.nav.downloads.setChecked(page is self.downloads)
         if page is self.home:
             self.home.focus_first()
 
@@ -187,6 +197,24 @@ class Shell(QMainWindow):
     def open_search(self) -> None:
         self.show_page(self.search, remember=self.current() is not self.search)
         self.search.focus_box()
+
+    def open_downloads(self) -> None:
+        self.show_page(self.downloads, remember=self.current() is not self.downloads)
+        self.downloads.reload()
+        self._ensure_player()
+
+    def play_download(self, info, detail) -> None:  # type: ignore[no-untyped-def]
+        """Play a stored title: license checks and the decrypting transport (no service needed)."""
+        service = self.ctx.downloads
+        if service is None or not self._ensure_player():
+            return
+        assert self.player is not None
+        name, episode = _download_name(info, detail)
+        self.show_page(self.player)
+        self.player.start_offline_pending(name)
+        service.prepare_playback(info.id, not self.ctx.offline,
+                                 lambda op: self.player.start_offline(op, name),  # type: ignore[union-attr]
+                                 self.player.offline_failed)
 
     def play_tile(self, tile: Tile) -> None:
         """Play straight from a tile (hero button, Continue Watching)."""
@@ -282,10 +310,19 @@ class Shell(QMainWindow):
     def closeEvent(self, e: QCloseEvent) -> None:
         if self.player is not None:
             self.player.shutdown()
+        if self.ctx.downloads is not None:
+            self.ctx.downloads.shutdown()
         self.ctx.state.geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode()
         self.ctx.state.save()
         self._health.stop()
         super().closeEvent(e)
+
+
+def _download_name(info, detail) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    from ui.views.downloads_page import display_name  # noqa: PLC0415
+
+    name, episode = display_name(info, detail)
+    return (f"{name}  ·  {episode}" if episode else name), episode
 
 
 def _avatar_icon(profile: Profile):  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ def make_ctx(qapp, home: Path, engines: list[FakeEngine]):  # type: ignore[no-un
     ensure_application()
     made = []
 
-    def make(source: FakeSource | None = None, with_engine: bool = True):  # type: ignore[no-untyped-def]
+    def make(source: FakeSource | None = None, with_engine: bool = True, downloads_opener=None):  # type: ignore[no-untyped-def]
         def factory(on_snapshot, on_event):  # type: ignore[no-untyped-def]
             eng = FakeEngine(on_snapshot, on_event)
             engines.append(eng)
@@ -33,20 +33,22 @@ def make_ctx(qapp, home: Path, engines: list[FakeEngine]):  # type: ignore[no-un
 
         ctx = create_context(source or FakeSource(), engine_factory=factory if with_engine else None,
                              artwork_dir=home / "artwork", settings_path=home / "settings.toml",
-                             state_path=home / "ui-state.json")
+                             state_path=home / "ui-state.json", downloads_opener=downloads_opener)
         made.append(ctx)
         return ctx
 
     yield make
     for ctx in made:
+        if ctx.downloads is not None:
+            ctx.downloads.shutdown()
         ctx.artwork.shutdown()
         ctx.tasks.wait_idle(3000)
 
 
 @pytest.fixture
 def window(qtbot, make_ctx):  # type: ignore[no-untyped-def]
-    def build(source: FakeSource | None = None, with_engine: bool = True):  # type: ignore[no-untyped-def]
-        ctx = make_ctx(source, with_engine)
+    def build(source: FakeSource | None = None, with_engine: bool = True, downloads_opener=None):  # type: ignore[no-untyped-def]
+        ctx = make_ctx(source, with_engine, downloads_opener)
         win = create_window(ctx)
         qtbot.addWidget(win)
         win.resize(1280, 800)

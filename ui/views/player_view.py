@@ -297,6 +297,35 @@ class PlayerView(QWidget):
         except MarqueeError as exc:
             self._failed(exc)
 
+    def start_offline_pending(self, name: str) -> None:
+        """A stored title was chosen; its license is being checked."""
+        self.detail, self.episode = None, None
+        self.cancel_countdown()
+        self.history.clear()
+        self._t0 = time.monotonic()
+        self.title_label.setText(name)
+        self.next_button.hide()
+        self._show_card("Opening your download…", retry=False)
+        self.show_controls()
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def start_offline(self, playback, name: str) -> None:  # type: ignore[no-untyped-def]
+        """Play ``downloads.offline.OfflinePlayback``: its transport on the engine's offline mount."""
+        mount = self.bridge.offline_mount
+        if mount is None:
+            self._show_card("This player cannot open downloads.", retry=False)
+            return
+        mount.set(playback.transport)
+        try:
+            self.bridge.play(playback.request)
+            self.bridge.set_volume(self.volume.value())
+        except MarqueeError as exc:
+            self._failed(exc)
+
+    def offline_failed(self, err: MarqueeError) -> None:
+        self._show_card(err.user_message, retry=False)
+        self.show_controls(sticky=True)
+
     def _failed(self, err: MarqueeError) -> None:
         self._show_card(err.user_message, retry=True)
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QMenu,
     QPushButton,
     QScrollArea,
     QStyle,
@@ -98,6 +99,7 @@ class Backdrop(QWidget):
 class TitlePage(QWidget):
     play = Signal(object, object, float)  # TitleDetail, Episode | None, start seconds
     back = Signal()
+    showDownloads = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,8 +154,12 @@ class TitlePage(QWidget):
         self.play_button = QPushButton(icon("play", 22, "#0e0e11"), "  Play", objectName="Primary")
         self.restart_button = QPushButton("Start over", objectName="Ghost")
         self.download_button = QPushButton(icon("download", 18), "  Download", objectName="Ghost")
-        self.download_button.setEnabled(False)
-        self.download_button.setToolTip("Offline downloads are not available in this build yet.")
+        self.download_menu = QMenu(self)
+        self.download_button.clicked.connect(self._download_clicked)
+        if ctx.downloads is not None:
+            ctx.downloads.changed.connect(self._update_download)
+            ctx.downloads.progress.connect(self._download_progress)
+            ctx.downloads.failed.connect(lambda msg: self.isVisible() and self.status.setText(msg))
         self.list_button = QPushButton(objectName="Ghost")
         for b in (self.play_button, self.restart_button, self.download_button, self.list_button):
             actions.addWidget(b)
@@ -273,9 +279,82 @@ class TitlePage(QWidget):
             label = "  Play"
         self.play_button.setText(label)
         self.restart_button.setVisible(start > 5)
+        self._update_download()
         in_list = self._ctx.profile is not None and self._ctx.state.in_my_list(self._ctx.profile.id, d.id)
         self.list_button.setIcon(icon("check" if in_list else "plus", 18))
         self.list_button.setText("  In My List" if in_list else "  My List")
+
+    # ------------------------------------------------------------ download
+    def download_target(self) -> tuple[str, str | None] | None:
+        """(title id, episode id) that Download stores: the film, or the episode Play would play."""
+        d = self.detail
+        if d is None:
+            return None
+        if not d.is_series:
+            return d.id, None
+        ep, _ = self.resume_target()
+        return (d.id, ep.id) if ep is not None else None
+
+    def _download_info(self):  # type: ignore[no-untyped-def]
+        target = self.download_target()
+        service = self._ctx.downloads
+        if target is None or service is None:
+            return None
+        return service.info_for(target[1] or target[0])
+
+    def _update_download(self) -> None:
+        from ui.views.downloads_page import state_text  # noqa: PLC0415
+
+        b = self.download_button
+        service = self._ctx.downloads
+        target = self.download_target()
+        if service is None or target is None:
+            b.setEnabled(False)
+            b.setText("  Download")
+            b.setToolTip("Offline downloads are not available here.")
+            return
+        info = self._download_info()
+        b.setEnabled(not (info is None and (self._ctx.offline or bool(service.error))))
+        ep = self.detail.find_episode(target[1]) if self.detail is not None and target[1] else None
+        what = f" S{self._season_of(ep)}:E{ep.number}" if ep is not None else ""
+        if info is None:
+            b.setIcon(icon("download", 18))
+            b.setText(f"  Download{what}")
+            b.setToolTip(service.error or ("Downloads need the service." if self._ctx.offline
+                                           else "Store it on this computer to watch without a connection."))
+        else:
+            b.setIcon(icon("check" if info.state == "completed" else "download", 18))
+            b.setText(f"  {state_text(info)}{what if info.state == 'completed' else ''}")
+            b.setToolTip("Manage this download")
+
+    def _download_progress(self, p) -> None:  # type: ignore[no-untyped-def]
+        from ui.views.downloads_page import state_text  # noqa: PLC0415
+
+        info = self._download_info()
+        if info is not None and info.id == p.download_id and info.state == p.state:
+            self.download_button.setText(f"  {state_text(info, p)}")
+
+    def _download_clicked(self) -> None:
+        service = self._ctx.downloads
+        target = self.download_target()
+        if service is None or target is None:
+            return
+        info = self._download_info()
+        if info is None:
+            service.add(*target, quality=str(self._ctx.settings["downloads.quality"]))
+            self.download_button.setText("  Preparing…")
+            self.download_button.setEnabled(False)
+            return
+        m = self.download_menu
+        m.clear()
+        if info.state in ("queued", "downloading"):
+            m.addAction("Pause download", lambda: service.pause(info.id))
+        elif info.state in ("paused", "failed"):
+            m.addAction("Resume download", lambda: service.resume(info.id))
+        m.addAction("Remove download", lambda: service.remove(info.id))
+        m.addSeparator()
+        m.addAction("Go to Downloads", self.showDownloads.emit)
+        m.popup(self.download_button.mapToGlobal(self.download_button.rect().bottomLeft()))
 
     def _season_of(self, ep: Episode) -> int:
         d = self.detail
