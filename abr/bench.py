@@ -65,3 +65,33 @@ def format_table(results: Sequence[RunResult], baseline: str | None = "robustmpc
             f"{s.startup_s_mean:7.2f} {s.abandons_mean:5.2f}"
         )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- tuning split (see abr/TUNING.md)
+
+TUNING_PRESET_SEED = 1001
+"""Seed of the synthetic presets used for tuning; the benchmark's presets use the default seed (7)."""
+TUNING_PRESET_SESSIONS = 20
+
+
+def half(traces: TraceSet, parity: int) -> TraceSet:
+    """The even (``parity`` 0) or odd (1) sessions of a set, by index in sorted file-name order."""
+    return TraceSet(f"{traces.name}-{'even' if parity == 0 else 'odd'}",
+                    tuple(t for i, t in enumerate(traces.traces) if i % 2 == parity))
+
+
+def tuning_sets(seed: int = TUNING_PRESET_SEED, sessions: int = TUNING_PRESET_SESSIONS) -> list[TraceSet]:
+    """The tuning half: even sessions of FCC and HSDPA, and every preset generated with ``seed``
+    (a different seed than the benchmark's, so the benchmark's presets stay held out)."""
+    from abr.traces import PRESETS, preset, resolve_traces
+
+    sets = [half(resolve_traces(n)[0], 0) for n in ("fcc", "hsdpa")]
+    sets += [TraceSet(f"{n}-s{seed}", preset(n, sessions, seed=seed).traces) for n in PRESETS]
+    return sets
+
+
+def heldout_sets() -> list[TraceSet]:
+    """The held-out half of FCC and HSDPA (odd sessions); the benchmark's presets (seed 7) are held out too."""
+    from abr.traces import resolve_traces
+
+    return [half(resolve_traces(n)[0], 1) for n in ("fcc", "hsdpa")]

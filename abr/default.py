@@ -64,9 +64,21 @@ class DefaultParams:
                            lambda x: x >= 1, ">= 1")
     cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
                             lambda x: 0 <= x < 1, "0 <= x < 1")
-    startup_ratio: float = param(3.75, "startup ramp: step up while estimate >= ratio * next rung", positive, "> 0")
-    ramp_ratio: float = param(0.96, "after startup, also step up (past the map) when the buffer grew and the estimate "
-                              ">= ratio * next rung for up_confirm decisions; 0 disables", non_negative, ">= 0")
+    startup_ratio: float = param(3.75, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
+                                 "segment's bit rate", positive, "> 0")
+    startup_drop: float = param(0.0, "startup ramp: a rung is survivable when its segment still arrives before the buffer "
+                                "runs dry if the throughput fell to estimate / startup_drop", non_negative, ">= 0")
+    startup_step: int = param(1, "rungs climbed at most per startup decision", lambda x: x >= 1, ">= 1")
+    startup_slack_s: float = param(0.0, "the startup ramp ends when the buffer fell by more than this (s) over a download",
+                                   non_negative, ">= 0")
+    virtual_leak_s: float = param(0.0, "after a startup ramp that ran ahead of the map, a virtual buffer keeps the map "
+                                  "at the ramp's rung (BOLA-E's placeholder); it leaks this much (s) per segment",
+                                  non_negative, ">= 0")
+    virtual_drain: float = param(1.0, "the virtual buffer also shrinks by this factor times any fall of the real buffer",
+                                 non_negative, ">= 0")
+    ramp_ratio: float = param(0.96, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
+                              "with estimate >= ratio * its bit rate, after up_confirm decisions; 0 disables",
+                              non_negative, ">= 0")
     fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
     slow_half_life: float = param(15.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
     half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
@@ -116,6 +128,9 @@ class BufferHysteresis:
         self._now_buffer = 0.0
         self._last_buffer: float | None = None
         self._grew = True
+        self._virtual = 0.0  # s of virtual buffer added to the real one when reading the map
+        self._ramp_last: float | None = None
+        self._last_seen: float | None = None
 
     # ------------------------------------------------------------ observations
     def on_sample(self, sample: DownloadSample) -> None:
@@ -138,11 +153,11 @@ class BufferHysteresis:
             top = min(top, max(p.end_top * left_s, res + 1e-3))
         return res, top
 
-    def _map_rung(self, ctx: DecisionContext, res: float, top: float) -> tuple[int, float]:
+    def _map_rung(self, ctx: DecisionContext, res: float, top: float, b: float) -> tuple[int, float]:
+        """Rung the map gives for buffer ``b`` (real plus virtual), and the segment size it allows."""
         ladder = ctx.ladder
         lo = ladder.bitrates_bps[0] * ladder.segment_seconds / 8.0
         hi = ladder.bitrates_bps[-1] * ladder.segment_seconds / 8.0
-        b = ctx.buffer_s
         if b <= res:
             return 0, lo
         if b >= top:
@@ -153,6 +168,32 @@ class BufferHysteresis:
             if self._nominal_or_size(ladder, q, ctx.segment_index) <= allowed:
                 rung = q
         return rung, allowed
+
+    def _buffer_for(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
+        """The lowest buffer at which the map gives ``rung`` (for the next segment's size)."""
+        ladder = ctx.ladder
+        if rung <= 0:
+            return 0.0
+        lo = ladder.bitrates_bps[0] * ladder.segment_seconds / 8.0
+        hi = ladder.bitrates_bps[-1] * ladder.segment_seconds / 8.0
+        frac = (ladder.size(rung, ctx.segment_index) - lo) / (hi - lo) if hi > lo else 1.0
+        return res + (top - res) * min(max(frac, 0.0), 1.0) + 1e-6
+
+    def _credit_rung(self, ctx: DecisionContext, b: float) -> int:
+        """Startup credit: the highest rung the safe estimate sustains (``startup_ratio``) and survives
+        (its segment arrives before the buffer runs dry at estimate / ``startup_drop``)."""
+        p = self.p
+        ladder = ctx.ladder
+        bps = self.est.bps
+        best = 0
+        for r in range(ladder.top + 1):
+            bits = ladder.size(r, ctx.segment_index) * 8.0
+            if bps < p.startup_ratio * bits / ladder.segment_seconds:
+                break
+            if p.startup_drop > 0 and self.est.ttfb_s + bits * p.startup_drop / bps > b:
+                break
+            best = r
+        return best
 
     @staticmethod
     def _nominal_or_size(ladder: Ladder, rung: int, index: int) -> float:
@@ -188,18 +229,31 @@ class BufferHysteresis:
         self._now_buffer = b
 
         res, top = self._thresholds(ctx)
-        mapped, _ = self._map_rung(ctx, res, top)
-        if self._ramping and (mapped >= cur or not grew):
-            self._ramping = False
-
         if self._ramping:
-            # Startup ramp (BBA-2): faster than the map while throughput supports it.
-            nxt = min(cur + 1, ladder.top)
-            need = p.startup_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds
-            if nxt > cur and have_est and self._headroom_bps() >= need:
-                return self._commit(self._cap(ctx, nxt, res),
-                                    f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps >= {p.startup_ratio}x rung {nxt}", cur)
-            return self._commit(self._cap(ctx, cur, res), "startup ramp: holding", cur)
+            credit = self._credit_rung(ctx, b) if have_est else cur
+            mapped, _ = self._map_rung(ctx, res, top, b)
+            fell = self._ramp_last is not None and b < self._ramp_last - p.startup_slack_s
+            self._ramp_last = b
+            if mapped > cur or fell or credit < cur:
+                self._ramping = False
+                if mapped < cur:
+                    # Keep the map at the ramp's rung: a virtual buffer (BOLA-E's placeholder) fills the gap
+                    # and leaks away; real buffer lost on the way is taken from it too.
+                    self._virtual = max(self._buffer_for(ctx, cur, res, top) - b, 0.0)
+            else:
+                # Startup ramp (BBA-2): faster than the map while throughput supports it.
+                target = min(max(credit, cur), cur + p.startup_step)
+                if target > cur:
+                    return self._commit(self._cap(ctx, target, res),
+                                        f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps sustains and "
+                                        f"survives rung {target}", cur)
+                return self._commit(self._cap(ctx, cur, res), "startup ramp: holding", cur)
+        else:
+            drop = max((self._last_seen if self._last_seen is not None else b) - b, 0.0)
+            self._virtual = max(self._virtual - p.virtual_leak_s - p.virtual_drain * drop, 0.0)
+        self._last_seen = b
+        eff = b + self._virtual
+        mapped, _ = self._map_rung(ctx, res, top, eff)
 
         if b <= res:
             self._up_streak = 0
@@ -207,25 +261,28 @@ class BufferHysteresis:
 
         if mapped <= cur - p.down_band:
             self._up_streak = 0
-            return self._commit(self._cap(ctx, mapped, res), f"buffer {b:.1f}s maps to rung {mapped} < {cur}: down", cur)
-        nxt = min(cur + 1, ladder.top)
-        ramp = (p.ramp_ratio > 0 and grew and nxt > cur and have_est
-                and self._headroom_bps() >= p.ramp_ratio * ladder.size(nxt, ctx.segment_index) * 8 / ladder.segment_seconds)
-        if mapped > cur or ramp:
+            return self._commit(self._vcap(ctx, mapped, res, top), f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down", cur)
+        ramp_to = cur
+        if p.ramp_ratio > 0 and grew and have_est:
+            bps = self._headroom_bps()
+            while (ramp_to < ladder.top and bps >= p.ramp_ratio * ladder.size(ramp_to + 1, ctx.segment_index) * 8
+                   / ladder.segment_seconds):
+                ramp_to += 1
+        if mapped > cur or ramp_to > cur:
             self._up_streak += 1
-            target = min(max(mapped, nxt if ramp else cur), cur + p.max_up_step)
+            target = min(max(mapped, ramp_to), cur + p.max_up_step)
 
-            while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top)):
+            while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top, eff)):
                 target -= 1
             if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
                 self._up_streak = 0
                 if self._ceiling is not None and target >= self._ceiling[0]:
                     self._ceiling = None
-                return self._commit(self._cap(ctx, target, res),
-                                    f"buffer {b:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up", cur)
-            return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: up to {mapped} not yet confirmed", cur)
+                return self._commit(self._vcap(ctx, target, res, top),
+                                    f"buffer {eff:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up", cur)
+            return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: up to {mapped} not yet confirmed", cur)
         self._up_streak = 0
-        return self._commit(self._cap(ctx, cur, res), f"hold at {cur}: buffer {b:.1f}s maps to rung {mapped}", cur)
+        return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: buffer {eff:.1f}s maps to rung {mapped}", cur)
 
     def _down_point(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
         """Buffer level below which the map would take ``rung`` down (given down_band)."""
@@ -238,7 +295,7 @@ class BufferHysteresis:
         frac = (ladder.size(q, ctx.segment_index) - lo) / (hi - lo) if hi > lo else 1.0
         return res + (top - res) * min(max(frac, 0.0), 1.0)
 
-    def _headroom_ok(self, ctx: DecisionContext, rung: int, res: float, top: float) -> bool:
+    def _headroom_ok(self, ctx: DecisionContext, rung: int, res: float, top: float, eff: float) -> bool:
         """Throughput headroom: at the estimate, ``headroom_segments`` segments at ``rung`` keep the buffer
         above that rung's down-switch point (and, if ``up_safety`` > 0, the estimate covers the bit rate)."""
         ladder = ctx.ladder
@@ -251,7 +308,7 @@ class BufferHysteresis:
             t_nominal = self.est.ttfb_s + ladder.bitrates_bps[rung] * ladder.segment_seconds / bps
             if t_nominal > ladder.segment_seconds and bps < self._ceiling[1] * (1.0 + self.p.retry_gain):
                 return False  # this rung failed at about this throughput: do not oscillate
-        after = ctx.buffer_s + self.p.headroom_segments * (ladder.segment_seconds - t)
+        after = eff + self.p.headroom_segments * (ladder.segment_seconds - t)
         return after >= self._down_point(ctx, rung, res, top)
 
     def _cap(self, ctx: DecisionContext, rung: int, res: float, startup: bool = False) -> int:
@@ -265,6 +322,14 @@ class BufferHysteresis:
         while rung > 0 and self._predict(ctx.ladder, rung, ctx.segment_index) > budget:
             rung -= 1
         return rung
+
+    def _vcap(self, ctx: DecisionContext, rung: int, res: float, top: float) -> int:
+        """The safety cap; when it lowers the rung, the virtual buffer shrinks to what the map needs for
+        the capped rung (the map must not point back up on virtual buffer alone)."""
+        capped = self._cap(ctx, rung, res)
+        if capped < rung and self._virtual > 0:
+            self._virtual = min(self._virtual, max(self._buffer_for(ctx, capped, res, top) - ctx.buffer_s, 0.0))
+        return capped
 
     def _commit(self, rung: int, reason: str, cur: int | None = None) -> Decision:
         failed = self._entry_buffer is not None and self._now_buffer < self._entry_buffer
