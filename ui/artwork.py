@@ -167,6 +167,10 @@ class ArtworkLoader(QObject):
             self._pool.start(_Load(self._signals, url, QSize(size), radius, self._fetch, self._disk))
         return None
 
+    def pending(self) -> int:
+        """Loads scheduled and not finished yet (tests and screenshots wait for 0)."""
+        return len(self._inflight)
+
     def retry_failed(self) -> None:
         self._failed.clear()
 

@@ -133,7 +133,7 @@ class DownloadRowWidget(QWidget):
         lay.addWidget(self.poster, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
         text.setSpacing(4)
-        self.name = QLabel(objectName="RowTitle")
+        self.name = QLabel(objectName="DownloadName")
         self.episode = QLabel(objectName="Meta")
         self.meta = QLabel(objectName="Muted")
         self.license = QLabel(objectName="Muted")
