@@ -149,9 +149,13 @@ def main() -> int:
                        args.timeout)
     if ok:
         backdrop = win.title_page.backdrop
-        wait_until(lambda: settled() and ctx.artwork.pixmap(backdrop.url, QSize(
-            round(backdrop.width() * backdrop.devicePixelRatioF()),
-            round(backdrop.width() * 9 / 16 * backdrop.devicePixelRatioF()))) is not None, 20)
+
+        def backdrop_loaded() -> bool:
+            r, dpr = backdrop.backdrop_rect(), backdrop.devicePixelRatioF()
+            size = QSize(round(r.width() * dpr), round(r.height() * dpr))
+            return settled() and ctx.artwork.pixmap(backdrop.url, size) is not None
+
+        wait_until(backdrop_loaded, 20)
         shot("title")
     if ok and not args.no_play:
         page = win.title_page
@@ -204,6 +208,12 @@ def main() -> int:
     dlg.show()
     wait_until(dlg.isVisible, 5)
     shot("settings", dlg)
+    from PySide6.QtWidgets import QScrollArea
+
+    area = dlg.findChild(QScrollArea)
+    if area is not None:
+        area.ensureWidgetVisible(dlg.editors["qa.abr_params"])
+        shot("settings-qa", dlg)
     dlg.reject()
     result = {"ok": all(s["ok"] for s in steps), "steps": steps, "seconds": round(time.monotonic() - t_start, 1)}
     print(json.dumps(result), flush=True)

@@ -97,25 +97,35 @@ class HeroBanner(QWidget):
         if self._tile is not None and url == self._tile.backdrop:
             self.update()
 
+    # The backdrop is anchored right and scaled so that its lower part (where the artwork
+    # carries the title's own lettering) falls below the banner: only the picture shows.
+    VISIBLE_FRACTION = 0.72
+
+    def _backdrop_rect(self) -> QRect:
+        h = round(self.height() / self.VISIBLE_FRACTION)
+        w = round(h * 16 / 9)
+        return QRect(self.width() - w, 0, w, h)
+
     def _backdrop_size(self) -> QSize:
         dpr = self.devicePixelRatioF()
-        w = self.width()
-        return QSize(round(w * dpr), round(w * 9 / 16 * dpr))
+        r = self._backdrop_rect()
+        return QSize(round(r.width() * dpr), round(r.height() * dpr))
 
     def paintEvent(self, e: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#0e0e11"))
+        r = self._backdrop_rect()
         if self._tile is not None and self._tile.backdrop:
             pm = self._ctx.artwork.pixmap(self._tile.backdrop, self._backdrop_size())
             if pm is not None:
-                h = round(self.width() * 9 / 16)
-                p.drawPixmap(QRect(0, 0, self.width(), h), pm)
-        side = QLinearGradient(0, 0, self.width(), 0)
-        side.setColorAt(0, QColor(14, 14, 17, 235))
-        side.setColorAt(0.45, QColor(14, 14, 17, 120))
+                p.drawPixmap(r, pm)
+        left = max(0, r.left())
+        side = QLinearGradient(left, 0, self.width(), 0)
+        side.setColorAt(0, QColor(14, 14, 17, 255))
+        side.setColorAt(0.4, QColor(14, 14, 17, 130))
         side.setColorAt(1, QColor(14, 14, 17, 0))
         p.fillRect(self.rect(), side)
-        bottom = QLinearGradient(0, self.height() * 0.55, 0, self.height())
+        bottom = QLinearGradient(0, self.height() * 0.6, 0, self.height())
         bottom.setColorAt(0, QColor(14, 14, 17, 0))
         bottom.setColorAt(1, QColor(14, 14, 17, 255))
         p.fillRect(self.rect(), bottom)

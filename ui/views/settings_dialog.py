@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -31,6 +32,30 @@ from marquee.settings import SCHEMA, AbrCatalog, Setting, Settings, throttle_pre
 
 SECTION_TITLES = {"playback": "PLAYBACK", "downloads": "DOWNLOADS", "privacy": "PRIVACY",
                   "service": "SERVICE", "qa": "QA  ·  APPLIES TO THE NEXT PLAYBACK"}
+
+
+class _LabelledSlider(QWidget):
+    """A bounded whole number (volume): a slider with its value beside it."""
+
+    def __init__(self, lo: int, hi: int, value: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 6, 0, 6)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(lo, hi)
+        self.slider.setValue(value)
+        self.label = QLabel(str(value), objectName="Meta")
+        self.label.setFixedWidth(40)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.slider.valueChanged.connect(lambda v: self.label.setText(str(v)))
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.label)
+
+    def value(self) -> int:
+        return self.slider.value()
+
+    def setValue(self, v: int) -> None:
+        self.slider.setValue(v)
 
 
 class SettingsDialog(QDialog):
@@ -111,6 +136,8 @@ class SettingsDialog(QDialog):
             w = QCheckBox("On")
             w.setChecked(bool(value))
             return w
+        if s.kind is int and s.minimum is not None and s.maximum is not None:
+            return _LabelledSlider(int(s.minimum), int(s.maximum), int(value))
         if s.kind is int:
             sp = QSpinBox()
             sp.setRange(int(s.minimum if s.minimum is not None else -10**9),
@@ -194,7 +221,7 @@ class SettingsDialog(QDialog):
         for key, w in self.editors.items():
             if isinstance(w, QCheckBox):
                 out[key] = w.isChecked()
-            elif isinstance(w, QSpinBox):
+            elif isinstance(w, (QSpinBox, _LabelledSlider)):
                 out[key] = w.value()
             elif isinstance(w, QComboBox):
                 if w.isEditable():

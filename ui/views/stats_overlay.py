@@ -47,7 +47,7 @@ class StatsOverlay(QWidget):
         for plot in (self.buffer_plot, self.rate_plot):
             plot.enableAutoRange(x=False)
             plot.setXRange(-self.history.window_s, 0, padding=0)
-        legend = self.rate_plot.addLegend(offset=(-4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
+        legend = self.rate_plot.addLegend(offset=(4, 4), labelTextColor="#c9c9d1", brush=pg.mkBrush(20, 20, 24, 200))
         legend.addItem(self.bitrate_curve, "bitrate")
         legend.addItem(self.throughput_curve, "throughput")
         lay.addWidget(self.buffer_plot)

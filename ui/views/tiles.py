@@ -57,7 +57,7 @@ class TileDelegate(QStyledItemDelegate):
         else:
             self._placeholder(p, r, tile, shape)
 
-        if hovered or focused or self.wide:
+        if hovered or focused:  # the artwork carries the title; the caption adds meta on hover
             grad = QLinearGradient(0, r.bottom() - r.height() * 0.55, 0, r.bottom())
             grad.setColorAt(0, QColor(0, 0, 0, 0))
             grad.setColorAt(1, QColor(0, 0, 0, 225))

@@ -74,25 +74,30 @@ class Backdrop(QWidget):
         self.url = ""
         ctx.artwork.loaded.connect(lambda u: u == self.url and self.update())
 
+    def backdrop_rect(self) -> QRect:
+        """Right-anchored, 3/4 of the page wide; its lower part (the artwork's own lettering)
+        fades into the page before the episode list begins."""
+        w = round(self.width() * 0.75)
+        return QRect(self.width() - w, 0, w, round(w * 9 / 16))
+
     def paintEvent(self, e: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#0e0e11"))
-        w = self.width()
-        h = round(w * 9 / 16)
+        r = self.backdrop_rect()
         dpr = self.devicePixelRatioF()
-        pm = self._ctx.artwork.pixmap(self.url, QSize(round(w * dpr), round(h * dpr))) if self.url else None
+        pm = self._ctx.artwork.pixmap(self.url, QSize(round(r.width() * dpr), round(r.height() * dpr))) \
+            if self.url else None
         if pm is not None:
-            p.drawPixmap(QRect(0, 0, w, h), pm)
-        side = QLinearGradient(0, 0, w, 0)
-        side.setColorAt(0, QColor(14, 14, 17, 250))
-        side.setColorAt(0.55, QColor(14, 14, 17, 150))
-        side.setColorAt(1, QColor(14, 14, 17, 30))
-        p.fillRect(self.rect(), side)
-        bottom = QLinearGradient(0, h * 0.45, 0, h)
+            p.drawPixmap(r, pm)
+        side = QLinearGradient(r.left(), 0, self.width(), 0)
+        side.setColorAt(0, QColor(14, 14, 17, 255))
+        side.setColorAt(0.45, QColor(14, 14, 17, 140))
+        side.setColorAt(1, QColor(14, 14, 17, 20))
+        p.fillRect(r, side)
+        bottom = QLinearGradient(0, r.height() * 0.28, 0, r.height() * 0.62)
         bottom.setColorAt(0, QColor(14, 14, 17, 0))
         bottom.setColorAt(1, QColor(14, 14, 17, 255))
-        p.fillRect(QRect(0, 0, w, h), bottom)
-        p.fillRect(QRect(0, h, w, max(0, self.height() - h)), QColor("#0e0e11"))
+        p.fillRect(QRect(0, 0, self.width(), r.height()), bottom)
         p.end()
 
 
@@ -189,6 +194,7 @@ class TitlePage(QWidget):
         self.episode_list.clicked.connect(self._episode_activated)
         self.episode_list.setMaximumWidth(900)
         sb.addWidget(self.episode_list)
+        self.series_box.setMaximumWidth(900)
         lay.addWidget(self.series_box)
         self.status = QLabel(objectName="Meta")
         lay.addWidget(self.status)
