@@ -238,6 +238,7 @@ class Shell(QMainWindow):
         if not self._ensure_player():
             self.statusBar().showMessage("Playback is not available in this build.", 5000)
             return
+        assert self.player is not None
         self.show_page(self.player)
         self.player.start(detail, episode, start_s)
 
