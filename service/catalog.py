@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -211,3 +211,28 @@ def default_catalog_path() -> Path:
 
 def titles_for_level(titles: Sequence[Title], level: int) -> list[Title]:
     return [t for t in titles if t.level <= level]
+
+
+def with_playable_runtimes(catalog: Catalog, build: BuildInfo | None) -> Catalog:
+    """The catalogue with every film's and episode's runtime set to the length of the
+    media that actually plays for it (the demo shares a few short masters between many
+    titles). Progress bars, resume points and the watched rule then agree with what the
+    player can reach. Without a build the catalogue's own runtimes stay."""
+    if build is None:
+        return catalog
+
+    def playable(media: str | None, fallback: int) -> int:
+        if media is None:
+            return fallback
+        info = build.media.get(build.resolve(media), {})
+        duration = info.get("duration_s") if isinstance(info, Mapping) else None
+        return int(round(float(duration))) if duration else fallback
+
+    titles: list[Title] = []
+    episodes: dict[str, Episode] = {}
+    for title in catalog.titles:
+        eps = tuple(replace(ep, runtime_s=playable(ep.media, ep.runtime_s)) for ep in title.episodes)
+        episodes.update((ep.id, ep) for ep in eps)
+        titles.append(replace(title, runtime_s=playable(title.media, title.runtime_s), episodes=eps))
+    return Catalog(titles=tuple(titles), artwork_tags=catalog.artwork_tags, by_id={t.id: t for t in titles},
+                   episodes=episodes)

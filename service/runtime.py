@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marquee.clock import Clock, SystemClock
-from service.catalog import BuildInfo, Catalog, load_build, load_catalog
+from service.catalog import BuildInfo, Catalog, load_build, load_catalog, with_playable_runtimes
 from service.config import ServiceConfig
 from service.oca import OcaNode
 from service.seed import ensure_demo
@@ -43,8 +43,8 @@ def create_runtime(config: ServiceConfig, clock: Clock | None = None) -> Runtime
     clock = clock or SystemClock()
     Path(config.db_path).parent.mkdir(parents=True, exist_ok=True)
     store = Store(config.db_path)
-    catalog = load_catalog(config.catalog_path)
     build = load_build(config.content_dir)
+    catalog = with_playable_runtimes(load_catalog(config.catalog_path), build)
     secret_hex = store.get_meta("secret")
     if secret_hex is None:
         secret_hex = secrets.token_hex(32)

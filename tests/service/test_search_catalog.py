@@ -59,3 +59,19 @@ def test_media_mapping_is_deterministic() -> None:
     assert build.resolve("m12") == "m0"
     assert build.resolve("odd-name") == build.resolve("odd-name")
     assert build.media_ids == ["m0", "m1", "m2"]
+
+
+def test_runtimes_follow_the_media_that_plays():
+    from service.catalog import BuildInfo, parse_catalog, with_playable_runtimes
+    from tests.service.fakes import make_catalog
+
+    catalog = parse_catalog(make_catalog())
+    build = BuildInfo(media={"m0": {"duration_s": 72.0}, "m1": {"duration_s": 16.4}})
+    playable = with_playable_runtimes(catalog, build)
+    for title in playable.titles:
+        if title.kind == "film":
+            assert title.runtime_s in (72, 16)
+        for ep in title.episodes:
+            assert ep.runtime_s in (72, 16)
+            assert playable.episode(ep.id) == ep
+    assert with_playable_runtimes(catalog, None) is catalog
