@@ -8,12 +8,15 @@ OCA still up at each moment) and our ladder's real segment sizes:
   seeks). The baseline the issue asks to compare with.
 * ``model`` -- the same controller in a loop that models what differs in the real player:
   the OCA paces HTTP *body* bytes at exactly the trace rate (no 0.95 factor); each segment
-  is two requests (video, then the audio that goes with it, sequentially as the engine
-  fetches them), each paying the link's RTT and any injected latency; startup also pays
-  the manifest and OCA-probe round trips and mpv's open/decode time; the engine stops
-  fetching above ``max_buffer_s`` (polling every 0.1 s) rather than at 60 s; downloads are
-  checked for abandonment every 0.2 s; a seek drops the buffer and in-flight download,
-  and the wait after it is not a stall (the engine reports it as seek time).
+  is the video and the audio that goes with it, fetched in parallel on the one link, after
+  the link's RTT and any injected latency; startup also pays the manifest and OCA-probe
+  round trips and mpv's open/decode time; the engine stops fetching above ``max_buffer_s``
+  (polling every 0.1 s) rather than at 60 s, and a remuxed segment waits until the bounded
+  feed to mpv (4 MiB) has room for it, which at the top rungs caps the buffer well below
+  ``max_buffer_s`` (~9 s at 5 Mbit/s); downloads are checked for abandonment every 0.2 s;
+  while every OCA is down the fetcher backs off exponentially, so recovery is noticed up to
+  one backoff late; a seek drops the buffer and in-flight download, and the wait after it
+  is not a stall (the engine reports it as seek time).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class PlayerModel:
     abandon_check_s: float = 0.2
     # All OCAs down: the fetcher retries after min(cap, base * 2^k) * U(0.5, 1) (player.retry);
     # the model waits the mean of that, so recovery is noticed up to one backoff late.
+    feed_capacity_bytes: int = 4 << 20  # SessionSettings.feed_capacity_bytes
+    mpv_readahead_s: float = 2.0  # mpv's demuxer-readahead-secs / cache-secs
+    ts_overhead: float = 1.04  # MPEG-TS packetisation over the fMP4 payload
     backoff_base_s: float = 0.25
     backoff_cap_s: float = 4.0
 
@@ -163,6 +169,17 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         advance(dt)
         wait(dt)
 
+    queued: list[tuple[float, float, float]] = []  # (content start, end, TS bytes) fed so far
+
+    def feed_bytes() -> float:
+        """TS bytes in the feed that mpv has not read yet (it reads mpv_readahead_s ahead)."""
+        edge = position + model.mpv_readahead_s
+        total = 0.0
+        for a, b, n in queued:
+            if b > edge:
+                total += n * (b - max(a, edge)) / (b - a)
+        return total
+
     def await_link() -> None:
         """Every OCA down: back off like the fetcher until one answers again."""
         attempt = 0
@@ -180,6 +197,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
             playing = False
             in_stall = False
             target_pos = s.to_s
+            queued.clear()
         if index >= n_total:  # everything fetched: play out what is buffered
             left = buffered_until - position
             if left <= 1e-9:
@@ -198,8 +216,10 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         d = controller.choose(DecisionContext(ladder, buffer_now, index, prev, now, not started))
         rung = clamp_rung(d.rung, ladder)
         elapsed = 0.0
-        while True:  # video, with abandonment checks
+        audio = audio_bytes[index] if index < len(audio_bytes) else 0
+        while True:  # video and its audio in parallel on the one link, with abandonment checks
             size = ladder.size(rung, index)
+            total = size + audio
             before = now
             await_link()
             elapse(rtt + model.request_overhead_s)
@@ -207,7 +227,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
             got = 0.0
             abandoned = False
             while True:
-                part, secs, done = link.download_for(size - got, model.abandon_check_s)
+                part, secs, done = link.download_for(total - got, model.abandon_check_s)
                 got += part
                 advance(secs)
                 now += secs
@@ -222,10 +242,11 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
                 if rung == 0:
                     continue
                 live = max(0.0, buffered_until - position)
-                verdict = controller.check_abandon(DownloadSample(int(got), elapsed, rtt, rung, False, index),
+                video_got = int(got * size / total)
+                verdict = controller.check_abandon(DownloadSample(video_got, elapsed, rtt, rung, False, index),
                                                    DecisionContext(ladder, live, index, prev, now, not started))
                 if verdict is not None and verdict.abandon and clamp_rung(verdict.rung, ladder) < rung:
-                    controller.on_sample(DownloadSample(int(got), elapsed, rtt, rung, False, index))
+                    controller.on_sample(DownloadSample(video_got, elapsed, rtt, rung, False, index))
                     rung = clamp_rung(verdict.rung, ladder)
                     abandoned = True
                     break
@@ -233,12 +254,15 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
                 break
         controller.on_sample(DownloadSample(int(size), elapsed, rtt, rung, True, index))
         video_elapsed = elapsed
-        if index < len(audio_bytes) and audio_bytes[index] > 0:
-            await_link()
-            elapse(rtt + model.request_overhead_s)
-            t_audio = link.download(audio_bytes[index] / 1.0)
-            advance(t_audio)
-            now += t_audio
+        # The remuxed segment goes into the bounded feed: the write waits while the feed
+        # (what mpv has not read yet; mpv reads ~2 s ahead) has no room for it.
+        ts_bytes = model.ts_overhead * total
+        while (playing and played < stop_at and feed_bytes() > 0
+               and feed_bytes() + ts_bytes > model.feed_capacity_bytes):
+            elapse(model.poll_s / 2)
+            if seeks and now >= seeks[0].at_s:
+                break
+        queued.append((index * seg, (index + 1) * seg, ts_bytes))
         buffered_until = (index + 1) * seg
         in_stall = False if buffered_until - position > 0 else in_stall
         if not playing:
