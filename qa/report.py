@@ -42,7 +42,8 @@ def _stall_windows(events: list[dict[str, Any]], end: float) -> list[tuple[float
     return out
 
 
-def _fault_windows(res: ScenarioResult, vr: VariantResult, end: float) -> list[tuple[float, float, str, list[str]]]:
+def _fault_windows(res: ScenarioResult, vr: VariantResult,
+                   end: float) -> list[tuple[float, float, str, list[str], bool]]:
     scn = res.scenario
     serving = {m["fault"]: m["oca"] for m in (vr.real.marks if vr.real else []) if m["kind"] == "qa_serving"}
     out = []
@@ -53,9 +54,9 @@ def _fault_windows(res: ScenarioResult, vr: VariantResult, end: float) -> list[t
             targets = [serving.get(i, "serving")]
         else:
             targets = [f.oca]
-        out.append((f.at_s, f.until_s if f.until_s is not None else end, f.describe(), targets))
+        out.append((f.at_s, f.until_s if f.until_s is not None else end, f.describe(), targets, f.down))
     if scn.token_expiry_s is not None:
-        out.append((scn.token_expiry_s, scn.token_expiry_s + 0.3, "tokens expire", []))
+        out.append((scn.token_expiry_s, scn.token_expiry_s + 0.3, "tokens expire", [], True))
     return out
 
 
@@ -103,7 +104,7 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
     ax_tp.set_yscale("log")
     if values:
         ax_tp.set_ylim(max(min(values) / 2, 10), max(values) * 2.5)
-    ax_tp.legend(fontsize=7, ncol=3, loc="upper right")
+    ax_tp.legend(fontsize=7, ncol=6, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
     # buffer
     if samples:
@@ -118,7 +119,7 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
         ax_buf.plot(xs, ys, "--", color="0.35", lw=1.1, label="sim model (at each segment arrival)")
     ax_buf.set_ylabel("buffer s")
     ax_buf.set_ylim(bottom=0)
-    ax_buf.legend(fontsize=7, loc="upper right")
+    ax_buf.legend(fontsize=7, ncol=3, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
     # chosen bitrate (at each segment's arrival)
     if segs:
@@ -133,7 +134,7 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
     ax_rate.set_yticks(ladder)
     ax_rate.set_yticklabels([f"{k:g}" for k in ladder], fontsize=7)
     ax_rate.set_ylabel("bitrate kbit/s")
-    ax_rate.legend(fontsize=7, loc="lower right")
+    ax_rate.legend(fontsize=7, ncol=3, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
     # OCA in use
     index = {oca: i for i, oca in enumerate(scn.oca_ids)}
@@ -151,15 +152,20 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
     ax_oca.set_ylabel("OCA")
     ax_oca.set_xlabel("seconds since play")
 
-    # marks on every panel: faults, stalls, seeks
-    for a, b, label, targets in _fault_windows(res, vr, end):
-        for ax in axes[:3]:
-            ax.axvspan(a, b, color="orange", alpha=0.15, lw=0)
-        ax_tp.text(a, 1.0, " " + label, transform=ax_tp.get_xaxis_transform(), fontsize=7, va="top",
-                   color="#a05000")
+    # marks: outages on every panel (other faults only on their OCA's row), stalls, seeks
+    for k, (a, b, label, targets, down) in enumerate(_fault_windows(res, vr, end)):
+        if down:
+            for ax in axes[:3]:
+                ax.axvspan(a, b, color="orange", alpha=0.18, lw=0)
+            ax_tp.text(a, 0.98 - 0.08 * (k % 3), " " + label, transform=ax_tp.get_xaxis_transform(), fontsize=7,
+                       va="top", color="#a05000")
         for oca in targets:
             if oca in index:
-                ax_oca.fill_between([a, b], index[oca] - 0.4, index[oca] + 0.4, color="#a00000", alpha=0.25, lw=0)
+                ax_oca.fill_between([a, b], index[oca] - 0.4, index[oca] + 0.4, lw=0,
+                                    color="#a00000" if down else "orange", alpha=0.3 if down else 0.25)
+                if not down:
+                    ax_oca.text(a, index[oca], " " + label.split(": ", 1)[-1], fontsize=7, va="center",
+                                color="#a05000")
     for a, b in _stall_windows(events, end):
         for ax in axes:
             ax.axvspan(a, max(b, a + 0.1), color="red", alpha=0.3, lw=0)
@@ -177,7 +183,7 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
         ax.grid(alpha=0.3)
         ax.set_xlim(0, end)
     title = f"{scn.name} — {vr.variant.name} ({'real player' if real else 'simulator'})"
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title, fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
     data = _encode(fig)
     plt.close(fig)
