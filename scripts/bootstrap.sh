@@ -80,7 +80,12 @@ ensure_venv() {  # $1: pip extras spec, e.g. ".[test]" or "."
   local want; want="$(cat "$MARQUEE_ROOT/pyproject.toml" | sha256sum | cut -c1-16) $spec"
   if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then return 0; fi
   say "installing Python dependencies ($spec)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  (cd "$MARQUEE_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec") || return 1
+  local log="$VENV/pip-install.log"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >"$log" 2>&1
+  if ! (cd "$MARQUEE_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec") >>"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2  # pip's complaint, without the noise of unused indexes
+    say "installing the Python dependencies failed (log: $log)"
+    return 1
+  fi
   echo "$want" >> "$stamp"
 }
