@@ -68,6 +68,14 @@ class SessionSettings:
     snapshot_interval_s: float = 0.25
 
 
+def feed_capacity(settings: SessionSettings, top_bandwidth_bps: float) -> int:
+    """Bytes the feed to mpv may hold: ``max_buffer_s`` of the top rung (+25 % for audio and
+    TS packetisation), at least ``feed_capacity_bytes``. A smaller feed, not ``max_buffer_s``,
+    would cap the buffer (4 MiB is ~6 s of 5 Mbit/s): the ABR would never see its upper
+    reservoir and would step down from the top rung on a fast link."""
+    return max(settings.feed_capacity_bytes, int(settings.max_buffer_s * top_bandwidth_bps / 8 * 1.25))
+
+
 class PlaybackSession:
     def __init__(
         self,
@@ -410,7 +418,7 @@ class PlaybackSession:
         ref = self.video_reps[0]
         index = ref.segment_index_at(position_s)
         index = len(ref.segments) - 1 if index is None else index
-        self._feed = ByteFeed(self.settings.feed_capacity_bytes)
+        self._feed = ByteFeed(feed_capacity(self.settings, self.video_reps[-1].bandwidth))
         self._remuxer = TsRemuxer()
         self._buffered_until = ref.segments[index].start_s if ref.segments else position_s
         self._file_loaded = False

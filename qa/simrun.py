@@ -12,8 +12,9 @@ OCA still up at each moment) and our ladder's real segment sizes:
   the link's RTT and any injected latency; startup also pays the manifest and OCA-probe
   round trips and mpv's open/decode time; the engine stops fetching above ``max_buffer_s``
   (polling every 0.1 s) rather than at 60 s, and a remuxed segment waits until the bounded
-  feed to mpv (4 MiB) has room for it, which at the top rungs caps the buffer well below
-  ``max_buffer_s`` (~9 s at 5 Mbit/s); downloads are checked for abandonment every 0.2 s;
+  feed to mpv has room for it (``feed_sized_by_buffer=False`` models the engine before it
+  sized the feed by the buffer target: a 4 MiB feed capped the buffer at ~9 s at 5 Mbit/s);
+  downloads are checked for abandonment every 0.2 s;
   while every OCA is down the fetcher backs off exponentially, so recovery is noticed up to
   one backoff late; a seek drops the buffer and in-flight download, and the wait after it
   is not a stall (the engine reports it as seek time).
@@ -45,7 +46,8 @@ class PlayerModel:
     abandon_check_s: float = 0.2
     # All OCAs down: the fetcher retries after min(cap, base * 2^k) * U(0.5, 1) (player.retry);
     # the model waits the mean of that, so recovery is noticed up to one backoff late.
-    feed_capacity_bytes: int = 4 << 20  # SessionSettings.feed_capacity_bytes
+    feed_capacity_bytes: int = 4 << 20  # SessionSettings.feed_capacity_bytes (the floor)
+    feed_sized_by_buffer: bool = True  # the engine sizes the feed to max_buffer_s of the top rung
     mpv_readahead_s: float = 2.0  # mpv's demuxer-readahead-secs / cache-secs
     ts_overhead: float = 1.04  # MPEG-TS packetisation over the fMP4 payload
     backoff_base_s: float = 0.25
@@ -170,6 +172,9 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         wait(dt)
 
     queued: list[tuple[float, float, float]] = []  # (content start, end, TS bytes) fed so far
+    capacity = float(model.feed_capacity_bytes)
+    if model.feed_sized_by_buffer:  # player.session.feed_capacity
+        capacity = max(capacity, scn.max_buffer_s * ladder.bitrates_bps[-1] / 8 * 1.25)
 
     def feed_bytes() -> float:
         """TS bytes in the feed that mpv has not read yet (it reads mpv_readahead_s ahead)."""
@@ -258,7 +263,7 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         # (what mpv has not read yet; mpv reads ~2 s ahead) has no room for it.
         ts_bytes = model.ts_overhead * total
         while (playing and played < stop_at and feed_bytes() > 0
-               and feed_bytes() + ts_bytes > model.feed_capacity_bytes):
+               and feed_bytes() + ts_bytes > capacity):
             elapse(model.poll_s / 2)
             if seeks and now >= seeks[0].at_s:
                 break
