@@ -130,12 +130,15 @@ class PlaybackSession:
         self._mpv_queue: asyncio.Queue[Any] = asyncio.Queue()
         self._subtitles: tuple[str, str, str] | None = None  # (language, title, WebVTT text)
         self._file_loaded = False
+        self._preopened: tuple[ByteFeed, float] | None = None
 
     # ------------------------------------------------------------------ run
     async def run(self) -> None:
         self._go(S.LOADING)
         tasks: list[asyncio.Task[Any]] = []
         try:
+            # mpv opens the stream while we fetch the manifest: its start-up overlaps ours.
+            self._preopened = self._open_feed(self.request.start_s, self.settings.feed_capacity_bytes)
             await self._load()
             self._select_tracks()
             tasks = [
@@ -409,20 +412,31 @@ class PlaybackSession:
         return start
 
     # ------------------------------------------------------------ pipeline
+    def _open_feed(self, position_s: float, capacity: int) -> tuple[ByteFeed, float]:
+        """A fresh TS stream for mpv, starting at content time ``position_s``."""
+        if self._feed is not None:
+            self._feed.abort()
+        self._feed = ByteFeed(capacity)
+        self._file_loaded = False
+        self.output.play_feed(self._feed, start_s=position_s if position_s > 0 else None)
+        return self._feed, position_s
+
     def _restart_pipeline(self, position_s: float) -> None:
         """(Re)start fetching at the segment that holds ``position_s``, into a fresh TS stream."""
         if self._producer is not None:
             self._producer.cancel()
-        if self._feed is not None:
-            self._feed.abort()
         ref = self.video_reps[0]
         index = ref.segment_index_at(position_s)
         index = len(ref.segments) - 1 if index is None else index
-        self._feed = ByteFeed(feed_capacity(self.settings, self.video_reps[-1].bandwidth))
+        capacity = feed_capacity(self.settings, self.video_reps[-1].bandwidth)
+        preopened, self._preopened = self._preopened, None
+        if preopened is not None and preopened[1] == position_s and preopened[0] is self._feed:
+            self._feed.capacity = capacity  # opened before the ladder was known
+        else:
+            self._open_feed(position_s, capacity)
+        assert self._feed is not None
         self._remuxer = TsRemuxer()
         self._buffered_until = ref.segments[index].start_s if ref.segments else position_s
-        self._file_loaded = False
-        self.output.play_feed(self._feed, start_s=position_s if position_s > 0 else None)
         self._producer = asyncio.get_running_loop().create_task(self._produce(self._feed, self._remuxer, index))
 
     def buffer_s(self) -> float:
