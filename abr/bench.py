@@ -69,9 +69,9 @@ def format_table(results: Sequence[RunResult], baseline: str | None = "robustmpc
 
 # ---------------------------------------------------------------- tuning split (see abr/TUNING.md)
 
-TUNING_PRESET_SEED = 1001
-"""Seed of the synthetic presets used for tuning; the benchmark's presets use the default seed (7)."""
-TUNING_PRESET_SESSIONS = 20
+TUNING_PRESET_SEEDS = (1001, 1002, 1003, 1004)
+"""Seeds of the synthetic presets used for tuning; the benchmark's presets use the default seed (7)."""
+TUNING_PRESET_SESSIONS = 40
 
 
 def half(traces: TraceSet, parity: int) -> TraceSet:
@@ -80,13 +80,15 @@ def half(traces: TraceSet, parity: int) -> TraceSet:
                     tuple(t for i, t in enumerate(traces.traces) if i % 2 == parity))
 
 
-def tuning_sets(seed: int = TUNING_PRESET_SEED, sessions: int = TUNING_PRESET_SESSIONS) -> list[TraceSet]:
-    """The tuning half: even sessions of FCC and HSDPA, and every preset generated with ``seed``
-    (a different seed than the benchmark's, so the benchmark's presets stay held out)."""
+def tuning_sets(seeds: tuple[int, ...] = TUNING_PRESET_SEEDS, sessions: int = TUNING_PRESET_SESSIONS) -> list[TraceSet]:
+    """The tuning half: even sessions of FCC and HSDPA, and every preset generated with each of ``seeds``
+    (one set per seed, ``sessions`` each; other seeds than the benchmark's, so the benchmark's presets
+    stay held out)."""
     from abr.traces import PRESETS, preset, resolve_traces
 
     sets = [half(resolve_traces(n)[0], 0) for n in ("fcc", "hsdpa")]
-    sets += [TraceSet(f"{n}-s{seed}", preset(n, sessions, seed=seed).traces) for n in PRESETS]
+    for n in PRESETS:
+        sets += [TraceSet(f"{n}-s{seed}", preset(n, sessions, seed=seed).traces) for seed in seeds]
     return sets
 
 

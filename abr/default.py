@@ -12,23 +12,41 @@ The buffer drives the steady state, as in BBA (Huang et al., SIGCOMM'14):
   content left: ``reservoir = min(reservoir_s, end_reservoir * left_s)`` and
   ``top = min(reservoir_s + cushion_s, end_top * left_s)``. Near the end the same buffer
   maps to a higher rung (the buffer is spent instead of being kept).
-* **Hysteresis**: an up-switch needs the map to point higher for ``up_confirm`` decisions in
-  a row, ``min_dwell_s`` of content at the current rung, and throughput headroom (the
-  estimate times ``up_safety`` covers the new rung's segment). A down-switch is immediate
-  once the map points ``down_band`` rungs or more below the current one; at or below the
-  reservoir the answer is always the lowest rung.
+* **Hysteresis**: an up-switch needs the map (or the throughput ramp below) to point higher
+  for ``up_confirm`` decisions in a row, ``min_dwell_s`` of content at the current rung, and
+  buffer credit: ``headroom_segments`` segments at the new rung, at the estimate, keep the
+  buffer above that rung's down-switch point; a rung the buffer forced us off is not retried
+  until the estimate grew by ``retry_gain`` (no oscillation on steady throughput). The
+  throughput ramp: when the buffer grew, the highest rung with estimate >= ``ramp_ratio`` x
+  its bit rate is an up-switch candidate (still subject to the credit test). A down-switch is
+  immediate once the map points ``down_band`` rungs or more below the current one; at or below
+  the reservoir the answer is always the lowest rung.
 * **Safety cap** (throughput only caps, never raises): the chosen segment's predicted
   download time may not drain the buffer below ``reservoir + cap_keep * (buffer -
   reservoir)``, unless that forces the lowest rung anyway.
-* **Startup ramp** (BBA-2): until the map catches up with the current rung, step one rung
-  up per segment while the estimate exceeds ``startup_ratio`` times the next rung and the
-  buffer grew over the last download (the buffer alone would keep the lowest rungs for long).
+* **Startup ramp** (BBA-2): until the map points above the current rung, the buffer fell by
+  more than ``startup_slack_s`` over a download, or the throughput stopped supporting the
+  current rung, the rung is the highest one that is *sustainable* (safe estimate >=
+  ``startup_ratio`` x its segment's bit rate) and *survivable* (its segment would still arrive
+  before the buffer runs dry if the throughput fell to estimate / ``startup_drop``), climbing at
+  most ``startup_step`` rungs per segment (the buffer alone would keep the lowest rungs for
+  long). When the ramp ends above the map, a *virtual buffer* (BOLA-E's placeholder) is added
+  to the real one when reading the map, so the map continues from the ramp's rung instead of
+  dropping; it leaks ``virtual_leak_s`` per segment, loses ``virtual_drain`` x any fall of the
+  real buffer, and shrinks whenever the safety cap lowers a rung. The reservoir rule reads the
+  real buffer only.
+* **End-of-presentation spending**: with at most ``spend_horizon_s`` of content left, a rung
+  whose nominal segments, fetched at the safe estimate until the end, drain at most
+  ``spend_share`` of the buffer above the reservoir is an up-switch target (past the credit
+  test) and is not left for the map: buffer left at the end was bandwidth never turned into
+  quality.
 * **Abandonment**: a download in flight is abandoned when, at the rate it is currently
   receiving, it would finish more than ``abandon_margin_s`` after the buffer runs dry and a
   lower rung would still make it in time; it is refetched at the highest rung that does.
 
-Bandwidth: a dual EWMA (fast/slow half-lives counted in downloads, the lower wins, time to
-first byte removed).
+Bandwidth: a dual EWMA (fast/slow half-lives in seconds of transfer time or in downloads, the
+lower wins, time to first byte removed). Parameter values and how they were chosen:
+``abr/TUNING.md``.
 """
 
 from __future__ import annotations
@@ -43,47 +61,53 @@ from abr.params import non_negative, param, positive, unit_interval
 @dataclass(frozen=True)
 class DefaultParams:
     reservoir_s: float = param(6.0, "buffer (s) at or below which the lowest rung is always chosen", non_negative, ">= 0")
-    cushion_s: float = param(30.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
+    cushion_s: float = param(38.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
                              "above reservoir+cushion is the upper reservoir (top rung)", positive, "> 0")
     end_reservoir: float = param(0.15, "near the end, reservoir = min(reservoir_s, end_reservoir * content left)",
                                  non_negative, ">= 0")
-    end_top: float = param(0.3, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
+    end_top: float = param(0.2, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
                            positive, "> 0")
     up_confirm: int = param(3, "consecutive decisions the map must point higher before an up-switch",
                             lambda x: x >= 1, ">= 1")
     min_dwell_s: float = param(0.0, "content (s) fetched at a rung before an up-switch is allowed", non_negative, ">= 0")
     up_safety: float = param(0.0, "if > 0, an up-switch also needs estimate * up_safety >= the new segment's bit "
                              "rate", lambda x: 0 <= x <= 4, "0 <= x <= 4")
-    headroom_segments: float = param(12.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
+    headroom_segments: float = param(20.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
                                      "point after this many segments at the estimated throughput", non_negative, ">= 0")
-    retry_gain: float = param(0.025, "after the buffer forced a rung down, climbing back to it needs the estimate to "
+    retry_gain: float = param(0.05, "after the buffer forced a rung down, climbing back to it needs the estimate to "
                               "have grown by this fraction since (or to cover the rung's bit rate): no "
                               "oscillation on steady throughput", non_negative, ">= 0")
-    max_up_step: int = param(3, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
-    down_band: int = param(2, "a down-switch happens when the map points this many rungs below the current one",
+    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
+    down_band: int = param(3, "a down-switch happens when the map points this many rungs below the current one",
                            lambda x: x >= 1, ">= 1")
     cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
                             lambda x: 0 <= x < 1, "0 <= x < 1")
-    startup_ratio: float = param(3.75, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
+    startup_ratio: float = param(1.35, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
                                  "segment's bit rate", positive, "> 0")
-    startup_drop: float = param(0.0, "startup ramp: a rung is survivable when its segment still arrives before the buffer "
+    startup_drop: float = param(1.25, "startup ramp: a rung is survivable when its segment still arrives before the buffer "
                                 "runs dry if the throughput fell to estimate / startup_drop", non_negative, ">= 0")
     startup_step: int = param(1, "rungs climbed at most per startup decision", lambda x: x >= 1, ">= 1")
-    startup_slack_s: float = param(0.0, "the startup ramp ends when the buffer fell by more than this (s) over a download",
+    startup_slack_s: float = param(1.0, "the startup ramp ends when the buffer fell by more than this (s) over a download",
                                    non_negative, ">= 0")
-    virtual_leak_s: float = param(0.0, "after a startup ramp that ran ahead of the map, a virtual buffer keeps the map "
+    virtual_leak_s: float = param(0.25, "after a startup ramp that ran ahead of the map, a virtual buffer keeps the map "
                                   "at the ramp's rung (BOLA-E's placeholder); it leaks this much (s) per segment",
                                   non_negative, ">= 0")
-    virtual_drain: float = param(1.0, "the virtual buffer also shrinks by this factor times any fall of the real buffer",
+    virtual_drain: float = param(0.0, "the virtual buffer also shrinks by this factor times any fall of the real buffer",
                                  non_negative, ">= 0")
-    ramp_ratio: float = param(0.96, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
+    ramp_ratio: float = param(1.3, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
                               "with estimate >= ratio * its bit rate, after up_confirm decisions; 0 disables",
                               non_negative, ">= 0")
+    spend_horizon_s: float = param(200.0, "end-of-presentation spending: with at most this much content (s) left, a rung "
+                                   "whose projected drain until the end (at the safe estimate) fits in spend_share of "
+                                   "the buffer above the reservoir is allowed up (past the headroom test) and is not "
+                                   "left for the map; 0 disables", non_negative, ">= 0")
+    spend_share: float = param(0.8, "share of the buffer above the reservoir that end-of-presentation spending may use",
+                               unit_interval, "0 < x <= 1")
     fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
-    slow_half_life: float = param(15.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
+    slow_half_life: float = param(6.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
     half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
                                 lambda x: x in ("s", "downloads"), "s or downloads")
-    headroom_from: str = param("fast", "estimate used for up-switch headroom and ramps: 'fast' (last-sample "
+    headroom_from: str = param("safe", "estimate used for up-switch headroom and ramps: 'fast' (last-sample "
                                "biased) or 'safe' (the lower of the two EWMAs)", lambda x: x in ("fast", "safe"),
                                "fast or safe")
     min_sample_bytes: int = param(16000, "samples smaller than this are ignored by the estimator", lambda x: x >= 0, ">= 0")
@@ -179,6 +203,24 @@ class BufferHysteresis:
         frac = (ladder.size(rung, ctx.segment_index) - lo) / (hi - lo) if hi > lo else 1.0
         return res + (top - res) * min(max(frac, 0.0), 1.0) + 1e-6
 
+    def _spend_rung(self, ctx: DecisionContext, b: float, res: float) -> int:
+        """End-of-presentation spending: the highest rung whose nominal segments, fetched at the safe estimate
+        until the end, drain at most ``spend_share`` of the buffer above the reservoir (-1: not applicable)."""
+        p = self.p
+        ladder = ctx.ladder
+        left = ladder.remaining(ctx.segment_index)
+        if p.spend_horizon_s <= 0 or left is None or left * ladder.segment_seconds > p.spend_horizon_s:
+            return -1
+        if self.est.samples == 0 or b <= res:
+            return -1
+        bps = self.est.bps
+        budget = p.spend_share * (b - res)
+        for r in range(ladder.top, -1, -1):
+            t = self.est.ttfb_s + ladder.bitrates_bps[r] * ladder.segment_seconds / bps
+            if left * (t - ladder.segment_seconds) <= budget:
+                return r
+        return -1
+
     def _credit_rung(self, ctx: DecisionContext, b: float) -> int:
         """Startup credit: the highest rung the safe estimate sustains (``startup_ratio``) and survives
         (its segment arrives before the buffer runs dry at estimate / ``startup_drop``)."""
@@ -259,7 +301,8 @@ class BufferHysteresis:
             self._up_streak = 0
             return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung", cur)
 
-        if mapped <= cur - p.down_band:
+        spend = self._spend_rung(ctx, b, res)
+        if mapped <= cur - p.down_band and spend < cur:
             self._up_streak = 0
             return self._commit(self._vcap(ctx, mapped, res, top), f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down", cur)
         ramp_to = cur
@@ -268,12 +311,13 @@ class BufferHysteresis:
             while (ramp_to < ladder.top and bps >= p.ramp_ratio * ladder.size(ramp_to + 1, ctx.segment_index) * 8
                    / ladder.segment_seconds):
                 ramp_to += 1
-        if mapped > cur or ramp_to > cur:
+        if mapped > cur or ramp_to > cur or spend > cur:
             self._up_streak += 1
             target = min(max(mapped, ramp_to), cur + p.max_up_step)
 
             while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top, eff)):
                 target -= 1
+            target = max(target, min(spend, cur + p.max_up_step))
             if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
                 self._up_streak = 0
                 if self._ceiling is not None and target >= self._ceiling[0]:

@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             beaten.append(f"{s.traces}/{s.mode}:{'yes' if s.qoe_lin_mean > max(others) else 'NO'}")
         print("  default beats every baseline on mean QoE_lin: " + ", ".join(beaten))
     print()
-    print("Default parameters were chosen on the even-indexed sessions (sorted file names) of FCC and HSDPA:")
+    print("Default parameters were tuned (benchmarks/abr_tune.py, abr/TUNING.md) on the even-indexed sessions")
+    print("(sorted file names) of FCC and HSDPA and on presets generated with seeds 1001-1004; the odd sessions")
+    print("and the presets above (seed 7) were held out:")
     print("\n".join(split_summary(results, std_sets)))
     print()
     print(f"simulator validation {'OK' if ok else 'FAILED'}; FCC+HSDPA standard, all {len(algos)} algorithms: "
