@@ -26,7 +26,7 @@ from downloads.journal import DownloadRow, Journal
 from downloads.manager import DownloadManager, DownloadProgress, DownloadSettings, Sources, progress_of
 from downloads.online import OnlineLink
 from downloads.plan import MANIFEST, plan_download
-from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
+from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space, write_durably
 from drm.crypto import open_range, seal
 from drm.errors import DownloadDamaged
 from drm.policy import LicenseTimes, check_clock, remaining
@@ -147,7 +147,7 @@ class Downloads:
             plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles)
             files = TitleFiles(self.root / lic.content_id)
             files.ensure()
-            self.writer.write(files.file(MANIFEST), seal(key, f"{lic.content_id}/{MANIFEST}", plan.manifest))
+            write_durably(self.writer, files.file(MANIFEST), seal(key, f"{lic.content_id}/{MANIFEST}", plan.manifest))
         except BaseException:
             self._release_or_queue(lic.license_id)
             raise

@@ -183,8 +183,23 @@ class Journal:
 
     def mark_done(self, download_id: str, path: str, stored_bytes: int, plain_bytes: int) -> None:
         """Record a finished file (call only after its encrypted file is fsynced and renamed)."""
-        self._exec("UPDATE files SET done=1, stored_bytes=?, plain_bytes=? WHERE download_id=? AND path=?",
-                   (stored_bytes, plain_bytes, download_id, path))
+        self.mark_done_many(download_id, [(path, stored_bytes, plain_bytes)])
+
+    def mark_done_many(self, download_id: str, done: Sequence[tuple[str, int, int]]) -> None:
+        """Record finished files ``(path, stored_bytes, plain_bytes)`` in one transaction (one
+        fsync of the WAL): call only after their encrypted files and the directory are fsynced."""
+        if not done:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "UPDATE files SET done=1, stored_bytes=?, plain_bytes=? WHERE download_id=? AND path=?",
+                    [(stored, plain, download_id, path) for path, stored, plain in done])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def totals(self, download_id: str) -> Totals:
         r = self._rows("SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS d, "

@@ -15,13 +15,14 @@ import asyncio
 import collections
 import errno
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
 import httpx
 
-from downloads.journal import DownloadRow, FileRow, Journal
+from downloads.journal import DownloadRow, FileRow, Journal, Totals
 from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
 from drm.crypto import seal
 from marquee.clock import Clock
@@ -167,6 +168,7 @@ class DownloadManager:
     async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
         files.ensure()
         files.remove_partials()
+        files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True))
         todo = self.journal.files(row.id, done=False)
         if todo:
             totals = self.journal.totals(row.id)
@@ -180,38 +182,70 @@ class DownloadManager:
             bases, names, order, refresh = await self.sources(row)
             fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                               self._fetch_event(row.id), refresh=refresh)
-            # Fetching and storing overlap: a fetch slot is freed as soon as the bytes are sealed,
-            # while the fsync of the previous files goes on (bounded, so memory stays bounded).
-            fetch_gate = asyncio.Semaphore(self.settings.parallel_segments)
-            store_gate = asyncio.Semaphore(self.settings.parallel_segments * 2)
-
-            async def one(f: FileRow) -> None:
-                async with store_gate:
-                    async with fetch_gate:
-                        blob, plain_len = await self._fetch_sealed(row, fetcher, key, f)
-                    await asyncio.to_thread(self._store, row.id, files, f.path, blob, plain_len)
-                self._note_bytes(row.id, len(blob))
-                self.on_progress(self.progress(row.id))
-
-            tasks = [asyncio.create_task(one(f)) for f in todo]
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await self._fetch_all(row, files, fetcher, key, todo, totals)
         left = self.journal.files(row.id, done=False)
         if left:
             raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
         self.journal.set_state(row.id, "completed", self.clock.wall(), only_from=("queued", "downloading"))
         self.on_progress(self.progress(row.id))
 
-    async def _fetch_sealed(self, row: DownloadRow, fetcher: Fetcher, key: bytes, f: FileRow) -> tuple[bytes, int]:
-        """Fetch one file and encrypt it in memory: (sealed bytes, plaintext length)."""
-        result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
-        return seal(key, f"{row.id}/{f.path}", result.data), len(result.data)
+    async def _fetch_all(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes,
+                         todo: list[FileRow], totals: Totals) -> None:
+        """The pipeline of one title: fetch on the event loop (``parallel_segments`` at a time),
+        seal + write + fsync + rename in a thread pool (AES-GCM and fsync release the GIL), and
+        group commits: one directory fsync and one journal transaction for every file that
+        finished while the previous commit ran."""
+        loop = asyncio.get_running_loop()
+        parallel = max(1, self.settings.parallel_segments)
+        fetch_gate = asyncio.Semaphore(parallel)
+        store_gate = asyncio.Semaphore(parallel * 2)  # fetched + being stored: bounds the memory
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"download-{row.id}")
+        tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
+        est = {f.path: f.est_bytes for f in todo}
 
-    def _store(self, did: str, files: TitleFiles, relpath: str, blob: bytes, plain_len: int) -> None:
+        def committed(batch: list[Stored]) -> None:
+            for item in batch:
+                tally.files_done += 1
+                tally.bytes_done += item.stored_bytes
+                tally.est_remaining -= est.get(item.path, 0)
+                self._note_bytes(row.id, item.stored_bytes)
+            self.on_progress(self._progress(row.id, "downloading", tally))
+
+        commits = _GroupCommit(self.journal, self.writer, row.id, files.folder, committed)
+        writes: list[asyncio.Future[Stored]] = []
+
+        async def one(f: FileRow) -> None:
+            async with store_gate:
+                async with fetch_gate:
+                    result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
+                stored = loop.run_in_executor(pool, self._seal_and_store, files, key, f"{row.id}/{f.path}",
+                                              f.path, result.data)
+                writes.append(stored)
+                # Shielded: a pause cancels this task, not the write (a thread cannot be stopped);
+                # the finally below waits for it, and records it if it finished.
+                commits.add(await asyncio.shield(stored))
+            await commits.commit()
+
+        tasks = [asyncio.create_task(one(f)) for f in todo]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*writes, return_exceptions=True)  # no write goes on behind our back
+            pool.shutdown(wait=False)
+            for w in writes:
+                if not w.cancelled() and w.exception() is None:
+                    commits.add(w.result())
+            try:
+                await asyncio.shield(commits.commit())  # what is on disk is recorded, even on pause
+            except Exception as exc:  # the files stay unrecorded: removed and fetched again next time
+                log.warning("download %s: recording finished files failed: %s", row.id, exc)
+
+    def _seal_and_store(self, files: TitleFiles, key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
+        """In a worker thread: encrypt in memory, then write crash-safely (file fsynced, renamed)."""
+        blob = seal(key, label, data)
         free = self.space(files.folder)
         if free < len(blob) + self.settings.reserve_bytes:
             raise DiskFull(f"{_mb(free)} free, {_mb(len(blob) + self.settings.reserve_bytes)} needed")
@@ -221,7 +255,7 @@ class DownloadManager:
             if exc.errno == errno.ENOSPC:
                 raise DiskFull(str(exc)) from exc
             raise
-        self.journal.mark_done(did, relpath, len(blob), plain_len)
+        return Stored(relpath, len(blob), len(data))
 
     def _fetch_event(self, did: str) -> Callable[[PlayerEvent], None]:
         def emit(event: PlayerEvent) -> None:
@@ -248,14 +282,77 @@ class DownloadManager:
     def progress(self, did: str) -> DownloadProgress:
         return progress_of(self.journal, did, self._speed_bps(did))
 
+    def _progress(self, did: str, state: str, tally: "_Tally") -> DownloadProgress:
+        """From the running title's counters: no journal query on the event loop per file."""
+        return make_progress(did, state, "", tally.files, tally.files_done, tally.bytes_done, tally.est_remaining,
+                             self._speed_bps(did))
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file sealed, written, fsynced and renamed into place; not yet recorded."""
+
+    path: str
+    stored_bytes: int
+    plain_bytes: int
+
+
+@dataclass
+class _Tally:
+    files: int
+    files_done: int
+    bytes_done: int
+    est_remaining: int
+
+
+class _GroupCommit:
+    """Records stored files in the journal: one directory fsync (the renames become durable)
+    and then one transaction for everything stored since the last commit. A file is
+    recorded only after both its own fsync (in ``_seal_and_store``) and the directory's."""
+
+    def __init__(self, journal: Journal, writer: FileWriter, did: str, folder: Path,
+                 on_commit: Callable[[list[Stored]], None]) -> None:
+        self.journal = journal
+        self.writer = writer
+        self.did = did
+        self.folder = folder
+        self.on_commit = on_commit
+        self.pending: dict[str, Stored] = {}
+        self.recorded: set[str] = set()
+        self.lock = asyncio.Lock()
+
+    def add(self, item: Stored) -> None:
+        if item.path not in self.recorded:
+            self.pending[item.path] = item
+
+    async def commit(self) -> None:
+        """Returns once everything added before the call is recorded (by this call or by the
+        commit that was running when it was made)."""
+        async with self.lock:
+            if not self.pending:
+                return
+            batch = list(self.pending.values())
+            self.pending.clear()
+            await asyncio.to_thread(self._commit, batch)
+            self.recorded.update(item.path for item in batch)
+            self.on_commit(batch)
+
+    def _commit(self, batch: list[Stored]) -> None:
+        self.writer.sync(self.folder)
+        self.journal.mark_done_many(self.did, [(i.path, i.stored_bytes, i.plain_bytes) for i in batch])
+
+
+def make_progress(did: str, state: str, message: str, files: int, files_done: int, bytes_done: int,
+                  est_remaining: int, speed_bps: float) -> DownloadProgress:
+    total = bytes_done + (0 if state == "completed" else est_remaining)
+    percent = 100.0 if state == "completed" else min(99.9, 100.0 * bytes_done / total) if total else 0.0
+    eta = est_remaining / speed_bps if speed_bps > 0 and state == "downloading" else None
+    return DownloadProgress(did, state, bytes_done, total, round(percent, 1), round(speed_bps, 1),
+                            None if eta is None else round(eta, 1), files_done, files, message)
+
 
 def progress_of(journal: Journal, did: str, speed_bps: float = 0.0) -> DownloadProgress:
     row = journal.get(did)
     totals = journal.totals(did)
-    state = row.state if row else "deleted"
-    total = totals.bytes_done + (0 if state == "completed" else totals.est_remaining)
-    percent = 100.0 if state == "completed" else min(99.9, 100.0 * totals.bytes_done / total) if total else 0.0
-    eta = totals.est_remaining / speed_bps if speed_bps > 0 and state == "downloading" else None
-    return DownloadProgress(did, state, totals.bytes_done, total, round(percent, 1), round(speed_bps, 1),
-                            None if eta is None else round(eta, 1), totals.files_done, totals.files,
-                            row.message if row else "")
+    return make_progress(did, row.state if row else "deleted", row.message if row else "", totals.files,
+                         totals.files_done, totals.bytes_done, totals.est_remaining, speed_bps)

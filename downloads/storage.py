@@ -1,9 +1,13 @@
 """Encrypted files of one downloaded title on disk.
 
 ``AtomicWriter.write`` puts bytes in place crash-safely: write ``<name>.part``, fsync it,
-rename over the final name, fsync the directory. A ``.part`` file is never taken for a
-finished one (the journal only lists files after the rename), and ``remove_partials``
-clears those left by a crash. Only encrypted bytes ever reach this module.
+rename over the final name; ``sync(folder)`` then fsyncs the directory, which makes the
+renames durable (one directory fsync for a batch of files: the download manager calls it
+once per journal commit, and records files as done only after it). A ``.part`` file is
+never taken for a finished one (the journal only lists files after the rename and the
+directory fsync), ``remove_partials`` clears those left by a crash, and
+``remove_unrecorded`` the complete files a crash left between rename and journal commit.
+Only encrypted bytes ever reach this module.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Protocol
+from typing import Iterable, Protocol
 
 from downloads.plan import stored_name
 
@@ -19,7 +23,16 @@ PARTIAL = ".part"
 
 
 class FileWriter(Protocol):
-    def write(self, path: Path, data: bytes) -> None: ...
+    def write(self, path: Path, data: bytes) -> None:
+        """Put ``data`` at ``path``: contents durable, never visible half-written."""
+
+    def sync(self, folder: Path) -> None:
+        """Make the renames done by ``write`` in ``folder`` durable."""
+
+
+def write_durably(writer: FileWriter, path: Path, data: bytes) -> None:
+    writer.write(path, data)
+    writer.sync(path.parent)
 
 
 class AtomicWriter:
@@ -39,7 +52,9 @@ class AtomicWriter:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        fsync_dir(path.parent)
+
+    def sync(self, folder: Path) -> None:
+        fsync_dir(folder)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -77,6 +92,19 @@ class TitleFiles:
             for p in self.folder.glob("*" + PARTIAL):
                 p.unlink(missing_ok=True)
                 removed += 1
+        return removed
+
+    def remove_unrecorded(self, recorded: Iterable[str]) -> int:
+        """Delete the stored files whose path is not in ``recorded`` (the journal's finished
+        files): a crash between a file's rename and its journal commit leaves a complete file
+        nobody vouches for; it is fetched again, so it must not look downloaded meanwhile."""
+        keep = {stored_name(p) for p in recorded}
+        removed = 0
+        if self.folder.is_dir():
+            for p in self.folder.iterdir():
+                if p.is_file() and p.name not in keep:
+                    p.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
     def size(self) -> int:

@@ -166,6 +166,9 @@ class FullDisk:
         self.ok -= 1
         self.inner.write(path, data)
 
+    def sync(self, folder: Path) -> None:
+        self.inner.sync(folder)
+
 
 def test_enospc_pauses_cleanly_and_resume_finishes(svc, make_downloads):
     writer = FullDisk(ok=6)  # the manifest + 5 files
@@ -204,3 +207,69 @@ def test_refusals_from_the_service_reach_the_user(svc, make_downloads):
         d.add(FILM)
     assert err.value.code == "not_downloadable" and "streamed but not downloaded" in err.value.user_message
     assert d.list() == []
+
+
+class RecordingWriter:
+    """The real writer, with every write, directory sync and journal commit in order."""
+
+    def __init__(self) -> None:
+        from downloads.storage import AtomicWriter
+
+        self.inner = AtomicWriter()
+        self.events: list[tuple[str, object]] = []
+
+    def write(self, path: Path, data: bytes) -> None:
+        self.inner.write(path, data)
+        self.events.append(("write", path.name))
+
+    def sync(self, folder: Path) -> None:
+        self.inner.sync(folder)
+        self.events.append(("sync", folder))
+
+
+def test_a_file_is_recorded_only_after_its_write_and_a_later_directory_sync(svc, make_downloads):
+    from downloads.plan import stored_name
+
+    writer = RecordingWriter()
+    d = make_downloads(svc, writer=writer, settings=DownloadSettings(parallel_segments=6, reserve_bytes=0))
+    original = d.journal.mark_done_many
+
+    def spy(did, done):
+        writer.events.append(("commit", [stored_name(p) for p, _, _ in done]))
+        original(did, done)
+
+    d.journal.mark_done_many = spy
+    download(d, quality="max")
+    assert d.info(FILM).state == "completed"
+    commits = [e for e in writer.events if e[0] == "commit"]
+    assert sum(len(names) for _, names in commits) == d.info(FILM).files_total
+    for i, (kind, names) in enumerate(writer.events):
+        if kind != "commit":
+            continue
+        before = writer.events[:i]
+        for name in names:
+            written_at = max(j for j, e in enumerate(before) if e == ("write", name))
+            assert any(e[0] == "sync" for e in before[written_at + 1:]), f"{name} recorded before a directory sync"
+
+
+def test_a_complete_but_unrecorded_file_is_removed_and_fetched_again(svc, make_downloads):
+    """kill -9 between a file's rename and its journal commit leaves a whole file nobody vouches for."""
+    from downloads.plan import stored_name
+
+    d = make_downloads(svc)
+    row = d.add(FILM, quality="low")
+    victim = next(f for f in d.journal.files(FILM, done=False) if f.kind == "media")
+    orphan = Path(row.path) / stored_name(victim.path)
+    orphan.write_bytes(b"left by a crash")
+    (Path(row.path) / "other.mqe").write_bytes(b"stray")
+    seen = spy_paths(svc)
+    d.run_blocking(only={FILM})
+    assert d.info(FILM).state == "completed" and d.verify(FILM) == []
+    assert victim.path in seen and orphan.read_bytes() != b"left by a crash"
+    assert {p.name for p in Path(row.path).iterdir()} == {stored_name(f.path) for f in d.journal.files(FILM)}
+
+
+def spy_paths(svc) -> list[str]:
+    from tests.downloads.test_cli import spy_on_ocas
+
+    return spy_on_ocas(svc)
