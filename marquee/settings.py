@@ -242,8 +242,8 @@ def default_abr_catalog() -> AbrCatalog:
     try:
         import abr  # noqa: PLC0415 - optional at runtime
 
-        names = tuple(abr.algorithms())  # type: ignore[attr-defined]
-        make = abr.make_controller  # type: ignore[attr-defined]
+        names = tuple(abr.algorithms())
+        make = abr.make_controller
     except (ImportError, AttributeError):
         return AbrCatalog()
 
@@ -251,7 +251,7 @@ def default_abr_catalog() -> AbrCatalog:
         make(name, params)
 
     def describe(name: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
-        info = abr.algorithm_info(name)  # type: ignore[attr-defined]
+        info = abr.algorithm_info(name)
         return str(info.summary), tuple((str(p.name), str(p.default), str(p.doc)) for p in info.params)
 
     return AbrCatalog(names=tuple(dict.fromkeys(("default", *names))), check_params=check, describe=describe)

@@ -244,6 +244,6 @@ class PlaybackEngine:
             log.warning("engine shutdown: %s", exc)
         output = self._output
         if output is not None and hasattr(output, "close"):
-            output.close()  # type: ignore[attr-defined]
+            output.close()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

@@ -337,11 +337,9 @@ class PlaybackSession:
         for rep in reps:
             unique.setdefault(rep.bandwidth, rep)
         self.video_reps = tuple(unique.values())
-        self.audio_tracks = {}
-        for lang, tracks in period.audio_by_language().items():
-            self.audio_tracks[lang] = tracks[0]
+        self.audio_tracks = {language: tracks[0] for language, tracks in period.audio_by_language().items()}
         wanted = self.request.audio_language
-        lang = wanted if wanted in self.audio_tracks else next(iter(self.audio_tracks), None)
+        lang: str | None = wanted if wanted in self.audio_tracks else next(iter(self.audio_tracks), None)
         self.audio_rep = self.audio_tracks[lang].ladder()[-1] if lang else None
         self.text_tracks = period.text_tracks()
         durations = [s.duration_s for s in self.video_reps[0].segments] or [2.0]

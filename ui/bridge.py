@@ -25,7 +25,7 @@ EngineFactory = Callable[[SnapshotCallback, EventCallback], Any]
 
 class PlaybackBridge(QObject):
     snapshot = Signal(object)  # PlaybackSnapshot, on the UI thread
-    event = Signal(object)  # PlayerEvent, on the UI thread
+    playerEvent = Signal(object)  # PlayerEvent, on the UI thread (not "event": that is QObject.event())
     stateChanged = Signal(str)  # PlaybackState value, only on change
     tracksChanged = Signal()
 
@@ -40,7 +40,7 @@ class PlaybackBridge(QObject):
         self._last = PlaybackSnapshot()
         self._closed = False
         parts = factory(self._fromEngineSnapshot.emit, self._fromEngineEvent.emit)
-        self._engine: PlaybackControl = getattr(parts, "control", parts)
+        self._engine: PlaybackControl = getattr(parts, "control", None) or parts
         self.render_source = getattr(parts, "render_source", None)
         self.description = getattr(parts, "description", "")
         self._on_close = getattr(parts, "on_close", None)
@@ -157,7 +157,7 @@ class PlaybackBridge(QObject):
         if ev.kind == "tracks":
             self._tracks = [_track(t) for t in ev.data.get("tracks", ())]
             self.tracksChanged.emit()
-        self.event.emit(ev)
+        self.playerEvent.emit(ev)
 
 
 def _track(t: Any) -> TrackInfo:

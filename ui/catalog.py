@@ -221,7 +221,7 @@ def _artwork(doc: Mapping[str, Any], kind: str) -> str:
 
 
 def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
-    seasons = []
+    seasons: list[Season] = []
     for s in doc.get("seasons") or ():
         eps = tuple(
             Episode(
@@ -237,7 +237,8 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
             for e in s.get("episodes") or ()
         )
         seasons.append(Season(number=int(s.get("number") or len(seasons) + 1), episodes=eps))
-    resume = doc.get("resume") if isinstance(doc.get("resume"), Mapping) else {}
+    raw_resume = doc.get("resume")
+    resume: Mapping[str, Any] = raw_resume if isinstance(raw_resume, Mapping) else {}
     film_progress = _progress(doc.get("progress"))
     position = float(doc.get("position_s") or resume.get("position_s") or 0.0)
     if not position and film_progress and doc.get("runtime_s"):

@@ -91,13 +91,13 @@ def _paint(p: QPainter, name: str, s: float) -> None:
         p.drawEllipse(QRectF(pt(4, 4), pt(16, 16)))
         p.drawLine(pt(14.5, 14.5), pt(20, 20))
     elif name == "settings":
-        c = pt(12, 12)
+        centre = pt(12, 12)
         for i in range(8):
             a = i * math.pi / 4
-            p.drawLine(QPointF(c.x() + math.cos(a) * 6 * u, c.y() + math.sin(a) * 6 * u),
-                       QPointF(c.x() + math.cos(a) * 9 * u, c.y() + math.sin(a) * 9 * u))
-        p.drawEllipse(c, 6 * u, 6 * u)
-        p.drawEllipse(c, 2.5 * u, 2.5 * u)
+            p.drawLine(QPointF(centre.x() + math.cos(a) * 6 * u, centre.y() + math.sin(a) * 6 * u),
+                       QPointF(centre.x() + math.cos(a) * 9 * u, centre.y() + math.sin(a) * 9 * u))
+        p.drawEllipse(centre, 6 * u, 6 * u)
+        p.drawEllipse(centre, 2.5 * u, 2.5 * u)
     elif name == "stats":
         p.drawPolyline([pt(3, 17), pt(8, 11), pt(12, 14), pt(17, 6), pt(21, 9)])
         p.drawLine(pt(3, 20.5), pt(21, 20.5))

@@ -134,7 +134,7 @@ class Shell(QMainWindow):
             ctx.downloads.refresh()  # opens the journal and resumes unfinished downloads
 
     # ------------------------------------------------------------ navigation
-    def current(self) -> QWidget:
+    def current(self) -> QWidget | None:
         return self.stack.currentWidget()
 
     def show_page(self, page: QWidget, remember: bool = True) -> None:
@@ -188,9 +188,10 @@ class Shell(QMainWindow):
         if self._player_factory is None:
             return False
         if self.player is None:
-            self.player = self._player_factory(self.ctx, self)
-            self.stack.addWidget(self.player)
-            self.player.back.connect(self.go_back)
+            player = self._player_factory(self.ctx, self)
+            self.player = player
+            self.stack.addWidget(player)
+            player.back.connect(self.go_back)
             self.player.fullscreenRequested.connect(self._set_fullscreen)
         return True
 

@@ -33,7 +33,8 @@ class UiState:
         except (OSError, ValueError) as exc:
             log.warning("ignoring damaged %s: %s", path, exc)
             return cls(path=path)
-        my_list = doc.get("my_list") if isinstance(doc.get("my_list"), dict) else {}
+        raw_list = doc.get("my_list")
+        my_list: dict[str, Any] = raw_list if isinstance(raw_list, dict) else {}
         return cls(
             last_profile=str(doc.get("last_profile") or ""),
             geometry=str(doc.get("geometry") or ""),

@@ -239,10 +239,10 @@ class DownloadsPage(QWidget):
         outer.addWidget(scroll, 1)
         service = ctx.downloads
         if service is not None:
-            service.changed.connect(self.render)
+            service.changed.connect(self._show_items)
             service.progress.connect(self._on_progress)
             service.failed.connect(self.show_message)
-        self.render()
+        self._show_items()
 
     def _empty_state(self) -> QWidget:
         box = QWidget()
@@ -273,7 +273,7 @@ class DownloadsPage(QWidget):
         if row is not None:
             row.set_info(row.info, self.details.get(row.info.title_id), p)
 
-    def render(self) -> None:
+    def _show_items(self) -> None:
         service = self._ctx.downloads
         if service is None:
             self.storage.setText("")
@@ -315,7 +315,7 @@ class DownloadsPage(QWidget):
 
         def got(d: TitleDetail) -> None:
             self.details[title_id] = d
-            self.render()
+            self._show_items()
 
         def failed(err: MarqueeError) -> None:
             self._asked.discard(title_id)

@@ -145,10 +145,10 @@ class HomePage(QWidget):
         self.row_views: list[TileRowView] = []
         ctx.artwork.loaded.connect(self.model.artwork_loaded)
 
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
         self.content = QWidget(objectName="Page")
         self.vbox = QVBoxLayout(self.content)
         self.vbox.setContentsMargins(0, 0, 0, 40)
@@ -163,7 +163,7 @@ class HomePage(QWidget):
         self.rows_box.setSpacing(6)
         self.vbox.addLayout(self.rows_box)
         self.vbox.addStretch(1)
-        self.scroll.setWidget(self.content)
+        self.scroll_area.setWidget(self.content)
 
         self.status = QLabel("Loading your rows…", objectName="Meta", alignment=Qt.AlignmentFlag.AlignCenter)
         self.retry = QPushButton("Retry")
@@ -178,7 +178,7 @@ class HomePage(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.scroll)
+        lay.addWidget(self.scroll_area)
         lay.addWidget(self.status_panel)
         self._show_status("Loading your rows…", retry=False)
 
@@ -200,7 +200,7 @@ class HomePage(QWidget):
         self.status.setText(text)
         self.retry.setVisible(retry)
         self.status_panel.setVisible(True)
-        self.scroll.setVisible(False)
+        self.scroll_area.setVisible(False)
 
     def set_rows(self, rows: list[Row]) -> None:
         current = self._focused_position()
@@ -208,8 +208,9 @@ class HomePage(QWidget):
             view.setModel(None)  # type: ignore[arg-type]
         while self.rows_box.count():
             item = self.rows_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.row_views.clear()
         self.model.set_rows(rows)
         for i, row in enumerate(rows):
@@ -231,7 +232,7 @@ class HomePage(QWidget):
                                 lambda _e: None, key="home.hero")
         if rows:
             self.status_panel.setVisible(False)
-            self.scroll.setVisible(True)
+            self.scroll_area.setVisible(True)
         else:
             self._show_status("Nothing to show yet.", retry=True)
         if current is not None and current[0] < len(self.row_views):
@@ -262,12 +263,12 @@ class HomePage(QWidget):
         col = column if column is not None else (view.column_at_x(x) if x is not None else 0)
         view.setCurrentIndex(view.model().index(max(0, min(n - 1, col)), 0))
         view.setFocus(Qt.FocusReason.TabFocusReason)
-        self.scroll.ensureWidgetVisible(view, 0, 60)
+        self.scroll_area.ensureWidgetVisible(view, 0, 60)
 
     def focus_first(self) -> None:
         if self.hero.isVisible():
             self.hero.play_button.setFocus(Qt.FocusReason.TabFocusReason)
-            self.scroll.verticalScrollBar().setValue(0)
+            self.scroll_area.verticalScrollBar().setValue(0)
         elif self.row_views:
             self.focus_row(0)
 

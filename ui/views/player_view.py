@@ -122,7 +122,7 @@ class PlayerView(QWidget):
         self._tick.timeout.connect(self._countdown_tick)
 
         self.bridge.snapshot.connect(self._on_snapshot)
-        self.bridge.event.connect(self._on_event)
+        self.bridge.playerEvent.connect(self._on_event)
         self.bridge.tracksChanged.connect(self._refresh_menus)
         self.prepared = False
         # mpv and the HTTP client are created now, in the background: Play is then instant.
@@ -172,7 +172,7 @@ class PlayerView(QWidget):
         middle.addLayout(center, 3)
         self.help = self._build_help()
         middle.addWidget(self.help, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.stats = None  # created on first toggle (pyqtgraph import)
+        self.stats: QWidget | None = None  # created on first toggle (pyqtgraph import)
         self._stats_slot = QVBoxLayout()
         middle.addLayout(self._stats_slot)
         lay.addLayout(middle, 1)
@@ -473,9 +473,10 @@ class PlayerView(QWidget):
         if self.stats is None:
             from ui.views.stats_overlay import StatsOverlay
 
-            self.stats = StatsOverlay(self.history)
-            self._stats_slot.addWidget(self.stats, 0, Qt.AlignmentFlag.AlignTop)
-            self.stats.show()
+            overlay = StatsOverlay(self.history)
+            self.stats = overlay
+            self._stats_slot.addWidget(overlay, 0, Qt.AlignmentFlag.AlignTop)
+            overlay.show()
             self.stats.update_snapshot(self.bridge.last, self.bridge.description)
             return
         self.stats.setVisible(not self.stats.isVisible())

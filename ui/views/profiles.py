@@ -103,8 +103,9 @@ class ProfilePicker(QWidget):
     def set_profiles(self, profiles: list[Profile]) -> None:
         while self.row.count():
             item = self.row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.buttons = []
         self.row.addStretch(1)
         for prof in profiles:

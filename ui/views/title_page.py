@@ -164,7 +164,7 @@ class TitlePage(QWidget):
         if ctx.downloads is not None:
             ctx.downloads.changed.connect(self._update_download)
             ctx.downloads.progress.connect(self._download_progress)
-            ctx.downloads.failed.connect(lambda msg: self.isVisible() and self.status.setText(msg))
+            ctx.downloads.failed.connect(self._download_failed)
         self.list_button = QPushButton(objectName="Ghost")
         for b in (self.play_button, self.restart_button, self.download_button, self.list_button):
             actions.addWidget(b)
@@ -339,6 +339,10 @@ class TitlePage(QWidget):
         info = self._download_info()
         if info is not None and info.id == p.download_id and info.state == p.state:
             self.download_button.setText(f"  {state_text(info, p)}")
+
+    def _download_failed(self, message: str) -> None:
+        if self.isVisible():
+            self.status.setText(message)
 
     def _download_clicked(self) -> None:
         service = self._ctx.downloads
