@@ -1,15 +1,23 @@
-"""Offline downloads benchmark (issue 6).
+"""Offline downloads benchmark (issue 6): one command, a table, ratios measured in one run.
 
-Run: ``.venv/bin/python benchmarks/downloads.py`` (``--seconds 60`` for longer content,
-``--content DIR`` to use an existing built content folder with ``media/m0``).
+    .venv/bin/python benchmarks/downloads.py [--repeats 5] [--titles 8] [--home DIR]
 
-Measures, in one run, on loopback against the reference service and its OCAs:
+On loopback, against the reference service and its OCAs **in a child process** (``marquee
+serve``, as ``benchmarks/engine.py`` does), so this process's time and CPU are the client's
+alone. Content: the quick demo build (16 s titles, top rung 1080p at 5 Mbit/s), made once
+under ``--home`` (default /tmp/marquee-bench, shared with the engine benchmark), or
+``--content DIR``. A run downloads ``--titles`` films at ``max`` quality (video + one audio).
 
-1. download throughput of ``DownloadManager`` (parallel segments, AES-GCM, fsync + rename,
-   journal) vs the engine's plain streaming fetch of the *same* segments (``player.fetch.Fetcher``,
-   one segment after the other as the playback session does, nothing written): ratio, goal >= 0.9x;
-2. decryption throughput (``drm.crypto.open_range`` of the stored top-rung segments, from disk)
-   vs the top rung's bitrate: the headroom factor.
+1. Download throughput of ``DownloadManager`` (parallel segments, AES-GCM, fsync, journal) vs
+   the engine's plain streaming fetch of the *same* segments (``player.fetch.Fetcher``, one
+   segment after the other as a playback session does, nothing written). Goal >= 0.9x.
+   Also with OCA links shaped to ``--link-mbps`` (the realistic case: the link is the limit).
+2. Where the client's CPU goes, per MB: fetch, AES-GCM sealing, write + fsync, journal commits.
+3. Decryption throughput (``drm.crypto.open_range`` of stored top-rung segments, from disk) vs
+   the top rung's bitrate: the headroom factor. Goal > 1000x.
+
+``--service-in-process`` runs the service in a thread of this process instead (the old set-up:
+its HTTP serving then competes with the client for the GIL, which is what the ratio measured).
 """
 
 from __future__ import annotations
@@ -23,191 +31,300 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
 
-FILM = "t001"
-
-
-def build_content(root: Path, seconds: int) -> Path:
-    import imageio_ffmpeg
-
-    media = root / "media" / "m0"
-    media.mkdir(parents=True)
-    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=24:duration={seconds}",
-            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-            "-filter_complex", "[0:v]split=3[a][b][c];[a]scale=256:144[v0];[b]scale=640:360[v1];[c]null[v2]",
-            "-map", "[v0]", "-map", "[v1]", "-map", "[v2]", "-map", "1:a",
-            "-c:v", "libx264", "-preset", "ultrafast", "-g", "48", "-keyint_min", "48", "-sc_threshold", "0",
-            "-pix_fmt", "yuv420p", "-b:v:0", "300k", "-b:v:1", "1500k", "-b:v:2", "5000k",
-            "-c:a", "aac", "-b:a", "128k", "-f", "dash", "-seg_duration", "2", "-use_template", "1",
-            "-use_timeline", "0", "-init_seg_name", "init-$RepresentationID$.m4s",
-            "-media_seg_name", "seg-$RepresentationID$-$Number$.m4s",
-            "-adaptation_sets", "id=0,streams=v id=1,streams=a", "manifest.mpd"]
-    subprocess.run(args, cwd=media, check=True, timeout=600)
-    build = {"version": 1, "quick": True, "segment_seconds": 2, "artwork_variants": 4,
-             "media": {"m0": {"duration_s": seconds, "ladder": [], "audio": ["und"], "subtitles": []}}}
-    (root / "build.json").write_text(json.dumps(build))
-    return root
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
-async def plain_streaming_fetch(url: str, device: str, targets: list[str]) -> tuple[int, float]:
-    """The engine's fetch path: one client, ranked OCAs, one segment at a time; bytes, seconds."""
-    from downloads.online import OnlineLink
+def quick_content(home: Path) -> Path:
+    env = {**os.environ, "MARQUEE_HOME": str(home)}
+    content = home / "cache" / "content"
+    if not (content / "build.json").exists():
+        print("building quick demo content (once)...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "marquee", "content", "build", "--quick"], check=True, env=env)
+    return content
+
+
+class Service:
+    """The reference service, in a child process (default) or in a thread of this one."""
+
+    def __init__(self, content: Path, state: Path, in_process: bool) -> None:
+        if in_process:
+            from service.catalog import default_catalog_path
+            from service.config import ServiceConfig
+            from service.server import ServiceThread
+
+            self._thread = ServiceThread(ServiceConfig(content_dir=content, catalog_path=default_catalog_path(),
+                                                       db_path=state / "service.sqlite3", ocas=3)).start()
+            self.url, self._stop = self._thread.url, self._thread.stop
+        else:
+            from marquee.embedded import start_embedded_service
+
+            child = start_embedded_service(content_dir=content, env={"MARQUEE_HOME": str(state / "service-home")})
+            self.url, self._stop = child.url, child.stop
+        self.admin("PUT", "/licenses/policy", {"max_devices": 100_000, "max_downloads_per_title": 100_000})
+        self.ocas = [o["id"] for o in self.admin("GET", "/ocas")["ocas"]]
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(method, f"{self.url}/v1/admin{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def link_rate(self, kbps: int | None) -> None:
+        for oca in self.ocas:
+            self.admin("PUT" if kbps else "DELETE", f"/ocas/{oca}/faults", {"throughput_kbps": kbps} if kbps else None)
+
+    def stop(self) -> None:
+        self._stop()
+
+
+async def streaming_fetch(url: str, device: str, titles: dict[str, list[str]]) -> tuple[int, float, float]:
+    """The engine's fetch path, title after title: one client, ranked OCAs, one segment at a
+    time, nothing kept. (bytes, seconds, CPU seconds), sign-in and playback calls included."""
     from marquee.api import ServiceClient
     from marquee.clock import SystemClock
     from player.engine import http_client
     from player.fetch import Fetcher, FetchTarget, OcaPool
     from player.oca.ranking import OcaRanker
 
-    start = time.perf_counter()  # like the download: asking for the OCAs and connecting are part of it
+    start, cpu = time.perf_counter(), time.process_time()
     client = ServiceClient(url, device_id=device)
     client.login()
-    info = OnlineLink(client).playback(FILM, None)
-    ocas = sorted(info.ocas, key=lambda o: o.rank)
+    profile = client.profiles()[0].id
     http = http_client()
-    fetcher = Fetcher(http, OcaPool({o.id: o.base_url for o in ocas}), OcaRanker([o.id for o in ocas]),
-                      SystemClock(), lambda e: None)
     total = 0
-    for path in targets:
-        total += len((await fetcher.fetch(FetchTarget(path))).data)
-    seconds = time.perf_counter() - start
+    for title, paths in titles.items():
+        info = await asyncio.to_thread(client.playback, profile, title)
+        ocas = sorted(info.ocas, key=lambda o: o.rank)
+        fetcher = Fetcher(http, OcaPool({o.id: o.base_url for o in ocas}), OcaRanker([o.id for o in ocas]),
+                          SystemClock(), lambda e: None)
+        for path in paths:
+            total += len((await fetcher.fetch(FetchTarget(path))).data)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     await http.aclose()
     client.close()
-    return total, seconds
+    return total, seconds, cpu
 
 
-def run(seconds: int, content: Path | None, repeats: int, args_link_kbps: int = 100_000) -> int:
+class NoFsync:
+    """Breakdown only: the same path without durability."""
+
+    def write(self, path: Path, data: bytes) -> None:
+        path.write_bytes(data)
+
+    def sync(self, folder: Path) -> None:
+        pass
+
+
+def download(svc: Service, tmp: Path, name: str, titles: list[str], parallel: int,
+             writer: Any = None) -> dict[str, Any]:
+    """Queue ``titles`` (licences fetched, not timed), then time ``Downloads.run``."""
     from downloads.api import Downloads
     from downloads.context import DrmContext
     from downloads.journal import Journal
     from downloads.manager import DownloadSettings
     from downloads.online import OnlineLink
-    from drm.crypto import open_range
     from marquee.api import ServiceClient
-    from service.config import ServiceConfig
-    from service.server import ServiceThread
     from tests.drm.memory_keyring import MemoryKeyring
-    from tests.service.fakes import make_catalog
 
+    folder = tmp / name
+
+    def link() -> OnlineLink:
+        client = ServiceClient(svc.url, device_id=name)
+        client.login()
+        return OnlineLink(client)
+
+    d = Downloads(Journal(folder / "journal.sqlite3"), folder / "downloads",
+                  DrmContext(name, folder / "drm", keyring_backend=MemoryKeyring()), link_factory=link,
+                  settings=DownloadSettings(parallel_segments=parallel, reserve_bytes=0),
+                  **({"writer": writer} if writer is not None else {}))
+    rows = [d.add(t, quality="max", audio=["en"], subtitles=[]) for t in titles]
+    commits = [0]
+    mark_done_many = d.journal.mark_done_many
+
+    def counted(did: str, done: Any) -> None:
+        commits[0] += 1
+        mark_done_many(did, done)
+
+    d.journal.mark_done_many = counted  # type: ignore[method-assign]
+    files = {r.id: [f.path for f in d.journal.files(r.id, done=False)] for r in rows}
+    start, cpu = time.perf_counter(), time.process_time()
+    d.run_blocking(only={r.id for r in rows})
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    done = [f for r in rows for f in d.journal.files(r.id, done=True) if f.kind != "manifest"]
+    assert all(d.info(r.id).state == "completed" for r in rows), [d.info(r.id) for r in rows]
+    out = {"d": d, "rows": rows, "files": files, "bytes": sum(f.plain_bytes or 0 for f in done), "seconds": seconds,
+           "cpu": cpu, "commits": commits[0], "nfiles": len(done)}
+    return out
+
+
+def micro(stored: list[Path], key: bytes) -> dict[str, float]:
+    """Per-MB costs of the download's own steps on real segments, one thread."""
+    from downloads.journal import Journal
+    from downloads.plan import Plan, PlannedFile
+    from downloads.storage import AtomicWriter, fsync_dir
+    from drm.crypto import seal
+
+    tmp = Path(tempfile.mkdtemp(prefix="marquee-bench-dl-micro-"))
+    plain = [os.urandom(p.stat().st_size) for p in stored]  # incompressible, like media
+    mb = sum(len(p) for p in plain) / 1e6
+    cpu = time.process_time()
+    blobs = [seal(key, f"x/{i}", p) for i, p in enumerate(plain)]
+    seal_cpu = time.process_time() - cpu
+    writer = AtomicWriter()
+    start, cpu = time.perf_counter(), time.process_time()
+    for i, blob in enumerate(blobs):
+        writer.write(tmp / f"f{i}", blob)
+    fsync_dir(tmp)
+    write_s, write_cpu = time.perf_counter() - start, time.process_time() - cpu
+    journal = Journal(tmp / "j.sqlite3")
+    plan = Plan(b"", "r", 0, 0, (), (), tuple(PlannedFile(f"p{i}", "media", 1) for i in range(len(blobs))), 1.0)
+    journal.create("d", title_id="t", episode_id=None, label="l", media_id="m", quality="q", plan=plan, path="x",
+                   license={}, license_id="L", now=0.0)
+    start = time.perf_counter()
+    for i in range(len(blobs)):
+        journal.mark_done("d", f"p{i}", 1, 1)
+    commit_s = (time.perf_counter() - start) / len(blobs)
+    journal.close()
+    return {"seal_ms_per_mb": seal_cpu / mb * 1000, "write_ms_per_file": write_s / len(blobs) * 1000,
+            "write_cpu_ms_per_mb": write_cpu / mb * 1000, "commit_ms": commit_s * 1000}
+
+
+def decrypt_rate(d: Any, rows: list[Any]) -> float:
+    from downloads.storage import TitleFiles
+    from drm.crypto import open_range
+
+    nbytes, seconds = 0, 0.0
+    for row in rows:
+        key = d.drm.content_key(row.license)
+        tf = TitleFiles(Path(row.path))
+        media = [f for f in d.journal.files(row.id, done=True) if f.kind == "media" and f.path.startswith(row.rung_id)]
+        start = time.perf_counter()
+        for f in media:
+            nbytes += len(open_range(key, f"{row.id}/{f.path}", lambda o, n, p=f.path: tf.read_at(p, o, n),
+                                     tf.file(f.path).stat().st_size))
+        seconds += time.perf_counter() - start
+    return nbytes / seconds
+
+
+def measure_extras(r: dict[str, Any]) -> tuple[float, dict[str, float], int]:
+    from downloads.storage import TitleFiles
+
+    d, rows = r["d"], r["rows"]
+    top = [TitleFiles(Path(row.path)).file(p) for row in rows for p in r["files"][row.id]
+           if p.startswith(row.rung_id) and "init" not in p]
+    return decrypt_rate(d, rows), micro(top[:24], d.drm.content_key(rows[0].license)), rows[0].bandwidth
+
+
+def run(args: argparse.Namespace) -> int:
+    from marquee.api import ServiceClient
+
+    content = args.content or quick_content(args.home)
     tmp = Path(tempfile.mkdtemp(prefix="marquee-bench-dl-"))
     os.environ["MARQUEE_HOME"] = str(tmp / "home")
-    if content is None:
-        print(f"building {seconds} s of 720p content (3 rungs + audio)...", file=sys.stderr)
-        content = build_content(tmp / "content", seconds)
-    catalog = tmp / "catalog.json"
-    catalog.write_text(json.dumps(make_catalog()))
-    svc = ServiceThread(ServiceConfig(content_dir=content, catalog_path=catalog, db_path=tmp / "svc.sqlite3",
-                                      ocas=3)).start()
-    rows = []
+    svc = Service(content, tmp, args.service_in_process)
     try:
-        keyring = MemoryKeyring()
-        results: dict[str, list[float]] = {"stream": [], "dl1": [], "dl4": [], "nosync": [],
-                                           "stream_link": [], "dl4_link": []}
-
-        class NoFsync:  # breakdown only: the same path without durability
-            def write(self, path: Path, data: bytes) -> None:
-                path.write_bytes(data)
-
-        from service.faults import FaultSpec
-
-        def link_rate(kbps: int | None) -> None:
-            for node in svc.runtime.ocas:
-                svc.call(lambda node=node: node.set_faults(FaultSpec(throughput_kbps=kbps) if kbps else FaultSpec()))
-
-        sizes: dict[str, int] = {}
-        decrypt: list[float] = []
-        top_bps = 0
-        for rep in range(-1, repeats):  # run -1 warms up (imports, connections, page cache); not counted
-            for name, parallel in (("dl4", 4), ("dl1", 1), ("nosync", 4), ("dl4_link", 4)):
-                link_rate(args_link_kbps if name == "dl4_link" else None)
-                device = f"bench-{name}-{rep}"
-                folder = tmp / device
-
-                def link(device: str = device) -> OnlineLink:
-                    client = ServiceClient(svc.url, device_id=device)
-                    client.login()
-                    return OnlineLink(client)
-
-                d = Downloads(Journal(folder / "j.sqlite3"), folder / "dl", DrmContext(device, folder / "drm",
-                              keyring_backend=keyring), link_factory=link,
-                              settings=DownloadSettings(parallel_segments=parallel, reserve_bytes=0),
-                              **({"writer": NoFsync()} if name == "nosync" else {}))
-                svc.runtime.store.set_meta("license_policy", json.dumps({"max_devices": 1000,
-                                                                         "max_downloads_per_title": 1000}))
-                row = d.add(FILM, quality="max", audio=["und"], subtitles=[])
-                files = [f.path for f in d.journal.files(row.id, done=False)]
-                start = time.perf_counter()
-                d.run_blocking(only={row.id})
-                elapsed = time.perf_counter() - start
-                totals = d.journal.totals(row.id)
-                plain = sum(f.plain_bytes or 0 for f in d.journal.files(row.id, done=True) if f.path != "manifest.mpd")
-                assert d.info(row.id).state == "completed"
+        probe = ServiceClient(svc.url)
+        probe.login()
+        films = [t["id"] for t in probe.catalog() if t.get("kind") == "film"]
+        probe.close()
+        titles, shaped_titles = films[: args.titles], films[args.titles: args.titles + 2]
+        res: dict[str, list[float]] = {k: [] for k in ("stream", "dl", "dl1", "nosync", "stream_cpu", "dl_cpu",
+                                                       "stream_link", "dl_link", "files_per_commit")}
+        last: dict[str, Any] = {}
+        extras: tuple[float, dict[str, float], int] = (0.0, {}, 0)
+        for rep in range(-1, args.repeats):  # -1 warms up (imports, connections, page cache): not counted
+            runs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+                ("dl", lambda: download(svc, tmp, f"dl-{rep}", titles, args.parallel)),
+                ("dl1", lambda: download(svc, tmp, f"dl1-{rep}", titles, 1)),
+                ("nosync", lambda: download(svc, tmp, f"nosync-{rep}", titles, args.parallel, NoFsync())),
+            ]
+            for name, fn in runs:
+                r = fn()
+                if name == "dl":
+                    n, s, cpu = asyncio.run(streaming_fetch(svc.url, f"stream-{rep}", r["files"]))
+                    assert n == r["bytes"], (n, r["bytes"])
+                    if rep >= 0:
+                        res["stream"].append(n / s)
+                        res["stream_cpu"].append(cpu / (n / 1e6) * 1000)
+                        res["dl_cpu"].append(r["cpu"] / (r["bytes"] / 1e6) * 1000)
+                        res["files_per_commit"].append(r["nfiles"] / max(1, r["commits"]))
+                    last = r
+                    if rep == args.repeats - 1:
+                        extras = measure_extras(r)
                 if rep >= 0:
-                    results[name].append(plain / elapsed)
-                sizes[name] = totals.bytes_done
-                top_bps = row.bandwidth
-                if name in ("dl4", "dl4_link") and rep >= 0:
-                    stream_bytes, stream_s = asyncio.run(plain_streaming_fetch(svc.url, device + "-s", files))
-                    assert stream_bytes == plain, (stream_bytes, plain)
-                    results["stream" if name == "dl4" else "stream_link"].append(stream_bytes / stream_s)
-                link_rate(None)
-                if name == "dl4" and rep >= 0:
-                    key = d.drm.content_key(row.license)
-                    from downloads.storage import TitleFiles
-
-                    tf = TitleFiles(Path(row.path))
-                    media = [f for f in d.journal.files(row.id, done=True) if f.kind == "media"
-                             and f.path.startswith(f"seg-{row.rung_id}-")]
-                    start = time.perf_counter()
-                    nbytes = 0
-                    for f in media:
-                        path = tf.file(f.path)
-                        nbytes += len(open_range(key, f"{row.id}/{f.path}",
-                                                 lambda o, n, p=f.path: tf.read_at(p, o, n), path.stat().st_size))
-                    decrypt.append(nbytes / (time.perf_counter() - start))
-                d.close()
-        stream = statistics.median(results["stream"])
-        dl4, dl1 = statistics.median(results["dl4"]), statistics.median(results["dl1"])
-        dec = statistics.median(decrypt)
-        nosync = statistics.median(results["nosync"])
-        stream_link, dl4_link = statistics.median(results["stream_link"]), statistics.median(results["dl4_link"])
-        rows = [
-            ("engine streaming fetch (sequential, in memory)", stream, 1.0),
-            ("download, 4 parallel segments (encrypt+fsync+journal)", dl4, dl4 / stream),
-            ("download, 1 segment at a time (encrypt+fsync+journal)", dl1, dl1 / stream),
-            ("breakdown: download, 4 parallel, no fsync", nosync, nosync / stream),
-            (f"engine streaming fetch, OCA links at {args_link_kbps / 1000:g} Mbit/s", stream_link, 1.0),
-            (f"download, 4 parallel, OCA links at {args_link_kbps / 1000:g} Mbit/s", dl4_link, dl4_link / stream_link),
-        ]
-        print(f"\nOffline downloads on loopback: {sizes['dl4'] / 1e6:.1f} MB stored per title, top rung "
-              f"{top_bps / 1e6:.1f} Mbit/s, median of {repeats} run(s)\n")
-        print(f"{'path':<58} {'MB/s':>8} {'vs streaming':>13}")
-        for name, bps, ratio in rows:
-            print(f"{name:<58} {bps / 1e6:8.1f} {ratio:12.2f}x")
-        print(f"\n{'decryption from disk (AES-256-GCM, top-rung segments)':<58} {dec / 1e6:8.1f} MB/s")
-        print(f"{'top rung bitrate':<58} {top_bps / 8e6:8.3f} MB/s")
-        print(f"{'headroom factor (decrypt / top-rung bitrate)':<58} {dec * 8 / top_bps:8.0f}x")
-        ok = dl4 / stream >= 0.9
-        print(f"\ngoal: download >= 0.9x streaming fetch: {'met' if ok else 'NOT met'} on raw loopback "
-              f"({dl4 / stream:.2f}x), {'met' if dl4_link / stream_link >= 0.9 else 'NOT met'} at "
-              f"{args_link_kbps / 1000:g} Mbit/s ({dl4_link / stream_link:.2f}x); "
-              f"decryption headroom > 1000x: {'met' if dec * 8 / top_bps > 1000 else 'NOT met'}")
-        return 0
+                    res[name].append(r["bytes"] / r["seconds"])
+                r["d"].close()
+            if rep >= 0 and rep < args.link_repeats:
+                svc.link_rate(int(args.link_mbps * 1000))
+                try:
+                    r = download(svc, tmp, f"link-{rep}", shaped_titles, args.parallel)
+                    n, s, _ = asyncio.run(streaming_fetch(svc.url, f"link-stream-{rep}", r["files"]))
+                    res["dl_link"].append(r["bytes"] / r["seconds"])
+                    res["stream_link"].append(n / s)
+                    r["d"].close()
+                finally:
+                    svc.link_rate(None)
+        dec, costs, top_bps = extras
     finally:
         svc.stop()
+    med = statistics.median
+    stream, dl, dl1, nosync = med(res["stream"]), med(res["dl"]), med(res["dl1"]), med(res["nosync"])
+    mb = last["bytes"] / 1e6
+    where = "a thread of this process (--service-in-process)" if args.service_in_process else "a child process"
+    print(f"\nOffline downloads on loopback, service in {where}: {len(titles)} films x max quality = {mb:.0f} MB "
+          f"per run, top rung {top_bps / 1e6:.1f} Mbit/s, median of {args.repeats} runs\n")
+    print(f"{'path':<62} {'MB/s':>8} {'vs streaming':>13}")
+    table = [
+        ("engine streaming fetch (sequential, in memory)", stream, stream),
+        (f"download, {args.parallel} parallel segments (encrypt+fsync+journal)", dl, stream),
+        ("download, 1 segment at a time (encrypt+fsync+journal)", dl1, stream),
+        (f"breakdown: download, {args.parallel} parallel, no fsync", nosync, stream),
+    ]
+    if res["dl_link"]:
+        sl, dll = med(res["stream_link"]), med(res["dl_link"])
+        table += [(f"engine streaming fetch, OCA links at {args.link_mbps:g} Mbit/s", sl, sl),
+                  (f"download, {args.parallel} parallel, OCA links at {args.link_mbps:g} Mbit/s", dll, sl)]
+    for label, bps, base in table:
+        print(f"{label:<62} {bps / 1e6:8.1f} {bps / base:12.2f}x")
+    print(f"\nclient CPU per MB (ms): streaming fetch {med(res['stream_cpu']):.2f}, download {med(res['dl_cpu']):.2f} "
+          f"(of which, one thread, measured alone: AES-GCM seal {costs['seal_ms_per_mb']:.2f}, write+fsync "
+          f"{costs['write_cpu_ms_per_mb']:.2f})")
+    print(f"write+fsync+rename: {costs['write_ms_per_file']:.1f} ms wall per file; journal commit "
+          f"{costs['commit_ms']:.1f} ms wall each; files per commit in the download: "
+          f"{med(res['files_per_commit']):.1f}")
+    print(f"\n{'decryption from disk (AES-256-GCM, top-rung segments)':<62} {dec / 1e6:8.1f} MB/s")
+    print(f"{'top rung bitrate':<62} {top_bps / 8e6:8.3f} MB/s")
+    print(f"{'headroom factor (decrypt / top-rung bitrate)':<62} {dec * 8 / top_bps:8.0f}x")
+    ok = dl / stream >= 0.9
+    print(f"\ngoal: download >= 0.9x streaming fetch: {'met' if ok else 'NOT met'} ({dl / stream:.2f}x; "
+          f"runs {[round(x / 1e6) for x in res['dl']]} vs {[round(x / 1e6) for x in res['stream']]} MB/s); "
+          f"decryption headroom > 1000x: {'met' if dec * 8 / top_bps > 1000 else 'NOT met'}")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=90, help="length of the generated content")
-    parser.add_argument("--content", type=Path, default=None, help="an existing content folder (media/m0)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--titles", type=int, default=8, help="films downloaded per run (16 s each in --quick)")
+    parser.add_argument("--parallel", type=int, default=None, help="parallel segments (default: the setting's)")
+    parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "marquee-bench")
+    parser.add_argument("--content", type=Path, default=None, help="an existing built content folder")
     parser.add_argument("--link-mbps", type=float, default=100.0, help="the shaped-link comparison's OCA rate")
+    parser.add_argument("--link-repeats", type=int, default=1, help="runs of the shaped-link comparison (slow)")
+    parser.add_argument("--service-in-process", action="store_true",
+                        help="run the service in a thread of this process (the old set-up, for comparison)")
     args = parser.parse_args()
-    return run(args.seconds, args.content, args.repeats, int(args.link_mbps * 1000))
+    if args.parallel is None:
+        from downloads.manager import DownloadSettings
+
+        args.parallel = DownloadSettings().parallel_segments
+    return run(args)
 
 
 if __name__ == "__main__":

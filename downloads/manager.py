@@ -42,7 +42,9 @@ KeyProvider = Callable[[DownloadRow], bytes]
 @dataclass(frozen=True)
 class DownloadSettings:
     parallel_titles: int = 2
-    parallel_segments: int = 4
+    parallel_segments: int = 4  # fetches in flight per title
+    parallel_writes: int = 8  # seal + write + fsync in flight per title (fsync latency, not CPU, is their cost)
+    buffer_bytes: int = 48 << 20  # fetched bytes waiting to be stored, per title (bounds the memory)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
@@ -103,9 +105,9 @@ class DownloadManager:
         try:
             while True:
                 self._reap()
-                self._stop_changed()
-                waiting = [r for r in self.journal.in_state("queued", "downloading")
-                           if r.id not in self._active and (only is None or r.id in only)]
+                await asyncio.to_thread(self._stop_changed)
+                queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
+                waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
                 for row in waiting[: max(0, self.settings.parallel_titles - len(self._active))]:
                     task = asyncio.create_task(self._download(row), name=f"download {row.id}")
                     task.add_done_callback(lambda _: self.wakeup.set())
@@ -132,12 +134,14 @@ class DownloadManager:
                     log.error("download %s crashed", did, exc_info=task.exception())
 
     def _stop_changed(self) -> None:
-        """Cancel titles paused or deleted through the journal (by the UI or another process)."""
-        for did, task in self._active.items():
+        """Cancel titles paused or deleted through the journal (by the UI or another process).
+        In a worker thread, as every journal access of the manager: a commit's fsync never
+        blocks the event loop (the fetches)."""
+        for did, task in list(self._active.items()):
             row = self.journal.get(did)
             if (row is None or row.state not in ("queued", "downloading")) and not task.done():
                 log.info("download %s: %s", did, "deleted" if row is None else row.state)
-                task.cancel()
+                task.get_loop().call_soon_threadsafe(task.cancel)
 
     # ---------------------------------------------------------------- a title
     async def _download(self, row: DownloadRow) -> None:
@@ -148,46 +152,56 @@ class DownloadManager:
             raise
         except DiskFull as exc:
             log.warning("download %s paused: %s", row.id, exc.message)
-            self._set(row.id, "paused", exc.user_message)
+            await self._set(row.id, "paused", exc.user_message)
         except MarqueeError as exc:
             log.warning("download %s failed: %s", row.id, exc.message)
-            self._set(row.id, "failed", exc.user_message)
+            await self._set(row.id, "failed", exc.user_message)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
-                self._set(row.id, "paused", DiskFull(str(exc)).user_message)
+                await self._set(row.id, "paused", DiskFull(str(exc)).user_message)
             else:
-                self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
-                                            "it is paused: check the download folder, then resume.")
+                await self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
+                                                  "it is paused: check the download folder, then resume.")
 
-    def _set(self, did: str, state: str, message: str = "") -> None:
-        if self.journal.get(did) is None:
-            return
-        self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
-        self.on_progress(self.progress(did))
+    async def _set(self, did: str, state: str, message: str = "") -> None:
+        """Move ``did`` to ``state`` (unless the UI paused or deleted it meanwhile); progress event."""
+        def change() -> DownloadProgress | None:
+            if self.journal.get(did) is None:
+                return None
+            self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
+            return self.progress(did)
+
+        progress = await asyncio.to_thread(change)
+        if progress is not None:
+            self.on_progress(progress)
 
     async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
-        files.ensure()
-        files.remove_partials()
-        files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True))
-        todo = self.journal.files(row.id, done=False)
+        todo, totals = await asyncio.to_thread(self._prepare, row, files)
         if todo:
-            totals = self.journal.totals(row.id)
-            need = int(totals.est_remaining * self.settings.space_factor) + self.settings.reserve_bytes
-            free = self.space(files.folder)
-            if free < need:
-                raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
-            key = self.key_for(row)
-            self.journal.set_state(row.id, "downloading", self.clock.wall(), only_from=("queued", "downloading"))
-            self.on_progress(self.progress(row.id))
+            key = await asyncio.to_thread(self.key_for, row)
+            await self._set(row.id, "downloading")
             bases, names, order, refresh = await self.sources(row)
             fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                               self._fetch_event(row.id), refresh=refresh)
             await self._fetch_all(row, files, fetcher, key, todo, totals)
-        left = self.journal.files(row.id, done=False)
+        left = await asyncio.to_thread(self.journal.files, row.id, done=False)
         if left:
             raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
-        self.journal.set_state(row.id, "completed", self.clock.wall(), only_from=("queued", "downloading"))
-        self.on_progress(self.progress(row.id))
+        await self._set(row.id, "completed")
+
+    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals]:
+        """In a worker thread: clear what a crash left behind, check the disk space."""
+        files.ensure()
+        files.remove_partials()
+        files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True))
+        todo = self.journal.files(row.id, done=False)
+        totals = self.journal.totals(row.id)
+        if todo:
+            need = int(totals.est_remaining * self.settings.space_factor) + self.settings.reserve_bytes
+            free = self.space(files.folder)
+            if free < need:
+                raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
+        return todo, totals
 
     async def _fetch_all(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes,
                          todo: list[FileRow], totals: Totals) -> None:
@@ -196,10 +210,10 @@ class DownloadManager:
         group commits: one directory fsync and one journal transaction for every file that
         finished while the previous commit ran."""
         loop = asyncio.get_running_loop()
-        parallel = max(1, self.settings.parallel_segments)
-        fetch_gate = asyncio.Semaphore(parallel)
-        store_gate = asyncio.Semaphore(parallel * 2)  # fetched + being stored: bounds the memory
-        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"download-{row.id}")
+        fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
+        buffered = _ByteBudget(self.settings.buffer_bytes)  # fetched, not yet stored
+        pool = ThreadPoolExecutor(max_workers=max(1, self.settings.parallel_writes),
+                                  thread_name_prefix=f"download-{row.id}")
         tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
         est = {f.path: f.est_bytes for f in todo}
 
@@ -215,15 +229,20 @@ class DownloadManager:
         writes: list[asyncio.Future[Stored]] = []
 
         async def one(f: FileRow) -> None:
-            async with store_gate:
-                async with fetch_gate:
+            async with fetch_gate:
+                await buffered.acquire(f.est_bytes)  # the fetch waits while the writes are behind
+                try:
                     result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
-                stored = loop.run_in_executor(pool, self._seal_and_store, files, key, f"{row.id}/{f.path}",
-                                              f.path, result.data)
-                writes.append(stored)
-                # Shielded: a pause cancels this task, not the write (a thread cannot be stopped);
-                # the finally below waits for it, and records it if it finished.
-                commits.add(await asyncio.shield(stored))
+                except BaseException:
+                    buffered.release(f.est_bytes)
+                    raise
+            stored = loop.run_in_executor(pool, self._seal_and_store, files, key, f"{row.id}/{f.path}",
+                                          f.path, result.data)
+            stored.add_done_callback(lambda _: buffered.release(f.est_bytes))
+            writes.append(stored)
+            # Shielded: a pause cancels this task, not the write (a thread cannot be stopped);
+            # the finally below waits for it, and records it if it finished.
+            commits.add(await asyncio.shield(stored))
             await commits.commit()
 
         tasks = [asyncio.create_task(one(f)) for f in todo]
@@ -295,6 +314,29 @@ class Stored:
     path: str
     stored_bytes: int
     plain_bytes: int
+
+
+class _ByteBudget:
+    """At most ``limit`` bytes reserved at a time (a single reservation may exceed it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self, n: int) -> None:
+        while self.used and self.used + n > self.limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+        self.used += n
+
+    def release(self, n: int) -> None:
+        self.used -= n
+        while self._waiters:  # every waiter checks again
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 @dataclass
