@@ -14,6 +14,8 @@ message) and listens to ``DownloadProgress`` events (bytes, percent, speed, ETA)
 from __future__ import annotations
 
 import asyncio
+import builtins
+import functools
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,8 +27,9 @@ from downloads.context import DrmContext, default_root
 from downloads.journal import DownloadRow, Journal
 from downloads.manager import DownloadManager, DownloadProgress, DownloadSettings, Sources, progress_of
 from downloads.online import OnlineLink
-from downloads.plan import MANIFEST, plan_download
-from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space, write_durably
+from downloads.plan import plan_download
+from downloads.plan_hls import plan_download_hls
+from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
 from drm.crypto import open_range, seal
 from drm.errors import DownloadDamaged
 from drm.policy import LicenseTimes, check_clock, remaining
@@ -37,6 +40,7 @@ from marquee.errors import ConfigError, MarqueeError, NetworkError
 log = logging.getLogger("marquee.downloads")
 
 LinkFactory = Callable[[], OnlineLink]
+FORMATS = ("dash", "hls")
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,15 @@ class DownloadInfo:
     duration_s: float
     position_s: float
     license: LicenseInfo
+    manifest: str = "manifest.mpd"  # the stored entry point: manifest.mpd (DASH) or master.m3u8 (HLS)
+
+    @property
+    def format(self) -> str:
+        return "hls" if self.manifest.endswith(".m3u8") else "dash"
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        d["audio"], d["subtitles"] = list(self.audio), list(self.subtitles)
+        d["audio"], d["subtitles"], d["format"] = list(self.audio), list(self.subtitles), self.format
         return d
 
 
@@ -122,8 +131,11 @@ class Downloads:
         link.register_device(self.drm.keys().public_b64)
 
     def add(self, target: str, *, quality: str | None = None, audio: list[str] | None = None,
-            subtitles: list[str] | None = None) -> DownloadRow:
-        """Get a license and queue ``target`` (a film or episode id). Needs the service."""
+            subtitles: list[str] | None = None, format: str = "dash") -> DownloadRow:
+        """Get a license and queue ``target`` (a film or episode id) from its DASH manifest or,
+        with ``format="hls"``, its HLS playlists. Needs the service."""
+        if format not in FORMATS:
+            raise ConfigError(f"unknown format {format!r}", user_message=f"Unknown format {format!r}: use dash or hls.")
         from player.launch import find_title
 
         quality, audio, subtitles = _defaults(quality, audio, subtitles)
@@ -143,11 +155,19 @@ class Downloads:
         self._observe_time(lic.server_time)
         try:
             info = link.playback(title_id, episode_id)
-            mpd = link.client.get_bytes(info.dash_url)
-            plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles)
+            if format == "hls":
+                if not info.hls_url:
+                    raise ConfigError("no HLS manifest", user_message="This title has no HLS version.")
+                plan = plan_download_hls(link.client.get_bytes(info.hls_url), info.hls_url, link.client.get_bytes,
+                                         quality=quality, audio=audio, subtitles=subtitles)
+            else:
+                mpd = link.client.get_bytes(info.dash_url)
+                plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles)
             files = TitleFiles(self.root / lic.content_id)
             files.ensure()
-            write_durably(self.writer, files.file(MANIFEST), seal(key, f"{lic.content_id}/{MANIFEST}", plan.manifest))
+            for path, data in plan.manifests():  # rewritten and encrypted like every other file
+                self.writer.write(files.file(path), seal(key, f"{lic.content_id}/{path}", data))
+            self.writer.sync(files.folder)
         except BaseException:
             self._release_or_queue(lic.license_id)
             raise
@@ -155,8 +175,8 @@ class Downloads:
         self.journal.create(lic.content_id, title_id=lic.title_id, episode_id=lic.episode_id, label=label,
                             media_id=info.media_id, quality=quality, plan=plan, path=str(files.folder),
                             license=document, license_id=lic.license_id, now=self.clock.wall())
-        stored = files.file(MANIFEST).stat().st_size
-        self.journal.mark_done(lic.content_id, MANIFEST, stored, len(plan.manifest))
+        self.journal.mark_done_many(lic.content_id, [(path, files.file(path).stat().st_size, len(data))
+                                                     for path, data in plan.manifests()])
         row = self.journal.get(lic.content_id)
         assert row is not None
         return row
@@ -276,23 +296,24 @@ class Downloads:
             progress.bytes_total, progress.percent, progress.files_done, progress.files_total, row.path,
             row.quality, row.height, row.audio, row.subtitles, row.duration_s, row.position_s,
             LicenseInfo(row.license_id, times.issued_at, times.expires_at, times.can_renew, times.playback_duration_s,
-                        row.first_play_at, round(lic_left, 1), None if play_left is None else round(play_left, 1)))
+                        row.first_play_at, round(lic_left, 1), None if play_left is None else round(play_left, 1)),
+            self.journal.manifest_path(row.id))
 
     def storage(self) -> StorageInfo:
         per = {r.id: TitleFiles(Path(r.path)).size() for r in self.journal.all()}
         return StorageInfo(sum(per.values()), per, self.space(self.root), str(self.root))
 
-    def verify(self, did: str) -> list[str]:
+    def verify(self, did: str) -> "builtins.list[str]":
         """Decrypt every stored file of ``did`` in memory; the paths that fail authentication."""
         row = self._row(did)
         key = self.drm.content_key(row.license)
         files = TitleFiles(Path(row.path))
-        damaged = []
+        damaged: builtins.list[str] = []
         for f in self.journal.files(did, done=True):
             path = files.file(f.path)
             try:
                 size = path.stat().st_size
-                open_range(key, f"{did}/{f.path}", lambda o, n, p=f.path: files.read_at(p, o, n), size)
+                open_range(key, f"{did}/{f.path}", functools.partial(files.read_at, f.path), size)
             except (DownloadDamaged, OSError):
                 damaged.append(f.path)
         return damaged

@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--audio", action="append", default=None, metavar="LANG", help="audio language to keep (repeatable)")
     a.add_argument("--subs", action="append", default=None, metavar="LANG",
                    help="subtitle language to keep (repeatable; 'all')")
+    a.add_argument("--format", choices=("dash", "hls"), default="dash",
+                   help="download the DASH manifest (default) or the HLS playlists of the title")
     a.add_argument("--wait", action="store_true", help="download in the foreground until it is complete")
     a.add_argument("--json", action="store_true", help="print the result as JSON")
     a.set_defaults(func=_handler(_add))
@@ -154,7 +156,7 @@ def _add(args: argparse.Namespace) -> int:
     online = _Online(args)
     try:
         d = _open(online)
-        row = d.add(args.target, quality=args.quality, audio=args.audio, subtitles=args.subs)
+        row = d.add(args.target, quality=args.quality, audio=args.audio, subtitles=args.subs, format=args.format)
         print(f"queued {row.id}: {row.height}p, audio {', '.join(row.audio) or '-'}, "
               f"subtitles {', '.join(row.subtitles) or '-'}", file=sys.stderr)
         if args.wait:
@@ -278,7 +280,7 @@ def _play(args: argparse.Namespace) -> int:
 
         summary = run_engine(prepared.request, args, transports={
             "http://offline.marquee.invalid/": prepared.transport}, on_snapshot=on_snapshot)
-        position = 0.0 if last["state"] == "ended" else float(last["position"])
+        position = 0.0 if last["state"] == "ended" else float(str(last["position"]))
         d.journal.set_position(args.target, position, d.clock.wall())
         return finish(args, summary)
     except MarqueeError as exc:

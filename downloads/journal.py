@@ -201,6 +201,12 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def manifest_path(self, download_id: str) -> str:
+        """The stored entry point of a download (its first file of kind ``manifest``)."""
+        rows = self._rows("SELECT path FROM files WHERE download_id=? AND kind='manifest' ORDER BY seq LIMIT 1",
+                          (download_id,))
+        return str(rows[0]["path"]) if rows else "manifest.mpd"
+
     def totals(self, download_id: str) -> Totals:
         r = self._rows("SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS d, "
                        "COALESCE(SUM(CASE WHEN done=1 THEN stored_bytes ELSE 0 END), 0) AS b, "

@@ -45,6 +45,8 @@ class DownloadSettings:
     parallel_segments: int = 4  # fetches in flight per title
     parallel_writes: int = 8  # seal + write + fsync in flight per title (fsync latency, not CPU, is their cost)
     buffer_bytes: int = 48 << 20  # fetched bytes waiting to be stored, per title (bounds the memory)
+    commit_every_s: float = 0.25  # stored files are recorded in batches: at most this late...
+    commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: directory + journal)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
@@ -207,8 +209,9 @@ class DownloadManager:
                          todo: list[FileRow], totals: Totals) -> None:
         """The pipeline of one title: fetch on the event loop (``parallel_segments`` at a time),
         seal + write + fsync + rename in a thread pool (AES-GCM and fsync release the GIL), and
-        group commits: one directory fsync and one journal transaction for every file that
-        finished while the previous commit ran."""
+        batched commits: one directory fsync and one journal transaction for the files stored
+        in the last ``commit_every_s`` (or ``commit_files`` of them, whichever comes first).
+        A crash loses at most that much work: the unrecorded files are fetched again."""
         loop = asyncio.get_running_loop()
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
         buffered = _ByteBudget(self.settings.buffer_bytes)  # fetched, not yet stored
@@ -243,15 +246,22 @@ class DownloadManager:
             # Shielded: a pause cancels this task, not the write (a thread cannot be stopped);
             # the finally below waits for it, and records it if it finished.
             commits.add(await asyncio.shield(stored))
-            await commits.commit()
+            if len(commits.pending) >= self.settings.commit_files:
+                await commits.commit()
+
+        async def every() -> None:
+            while True:
+                await asyncio.sleep(self.settings.commit_every_s)
+                await commits.commit()
 
         tasks = [asyncio.create_task(one(f)) for f in todo]
+        ticker = asyncio.create_task(every())
         try:
             await asyncio.gather(*tasks)
         finally:
-            for t in tasks:
+            for t in (*tasks, ticker):
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, ticker, return_exceptions=True)
             await asyncio.gather(*writes, return_exceptions=True)  # no write goes on behind our back
             pool.shutdown(wait=False)
             for w in writes:

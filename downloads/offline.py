@@ -82,7 +82,7 @@ def prepare_playback(d: Downloads, did: str, *, online: bool = True, start_s: fl
     start = row.position_s if start_s is None else start_s
     if start_s is None and row.duration_s and start >= row.duration_s - 5:
         start = 0.0  # finished last time: from the start
-    request = PlayRequest(manifest_url=offline_url(did), title=row.label, start_s=max(0.0, start),
+    request = PlayRequest(manifest_url=offline_url(did, d.journal.manifest_path(did)), title=row.label, start_s=max(0.0, start),
                           audio_language=audio or (row.audio[0] if row.audio else None),
                           subtitle_language=subtitles)
     return OfflinePlayback(did, request, transport, verdict)

@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence, TypeVar
 
 import defusedxml.ElementTree as DET
 
@@ -36,8 +36,16 @@ def max_height(quality: str) -> int:
                       user_message=f"Unknown quality {quality!r}: use low, standard, high, max or a height like 720p.")
 
 
-def choose_rung(ladder: Sequence[Representation], quality: str) -> Representation:
-    """``ladder`` lowest first."""
+class Rung(Protocol):
+    @property
+    def height(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=Rung)
+
+
+def choose_rung(ladder: Sequence[R], quality: str) -> R:
+    """``ladder`` lowest first (DASH representations or HLS variants)."""
     if not ladder:
         raise ManifestError("the manifest has no video", user_message="This title has no video to download.")
     limit = max_height(quality)
@@ -69,7 +77,7 @@ class PlannedFile:
 
 @dataclass(frozen=True)
 class Plan:
-    manifest: bytes  # the rewritten MPD
+    manifest: bytes  # the rewritten MPD (or HLS multivariant playlist)
     rung_id: str
     height: int
     bandwidth: int
@@ -77,6 +85,11 @@ class Plan:
     subtitles: tuple[str, ...]
     files: tuple[PlannedFile, ...]
     duration_s: float
+    manifest_path: str = MANIFEST  # the entry point (the stored, rewritten MPD or multivariant playlist)
+    stored: tuple[tuple[str, bytes], ...] = ()  # (path, bytes) written at add time: the manifest(s)
+
+    def manifests(self) -> tuple[tuple[str, bytes], ...]:
+        return self.stored or ((self.manifest_path, self.manifest),)
 
     @property
     def est_total_bytes(self) -> int:
