@@ -80,13 +80,24 @@ def half(traces: TraceSet, parity: int) -> TraceSet:
                     tuple(t for i, t in enumerate(traces.traces) if i % 2 == parity))
 
 
-def tuning_sets(seeds: tuple[int, ...] = TUNING_PRESET_SEEDS, sessions: int = TUNING_PRESET_SESSIONS) -> list[TraceSet]:
+def quarter(traces: TraceSet, q: int) -> TraceSet:
+    """Sessions whose index (sorted file-name order) is ``q`` modulo 4: quarters 0 and 2 make the even half."""
+    return TraceSet(f"{traces.name}-q{q}", tuple(t for i, t in enumerate(traces.traces) if i % 4 == q))
+
+
+def tuning_sets(seeds: tuple[int, ...] = TUNING_PRESET_SEEDS, sessions: int = TUNING_PRESET_SESSIONS,
+                quarters: bool = False) -> list[TraceSet]:
     """The tuning half: even sessions of FCC and HSDPA, and every preset generated with each of ``seeds``
     (one set per seed, ``sessions`` each; other seeds than the benchmark's, so the benchmark's presets
-    stay held out)."""
+    stay held out). With ``quarters``, each even half is given as its two quarters (index 0 and 2 modulo
+    4), so that a tuner can require the goal on each of them (a gain carried by a few sessions of one
+    quarter does not count)."""
     from abr.traces import PRESETS, preset, resolve_traces
 
-    sets = [half(resolve_traces(n)[0], 0) for n in ("fcc", "hsdpa")]
+    sets: list[TraceSet] = []
+    for n in ("fcc", "hsdpa"):
+        full = resolve_traces(n)[0]
+        sets += [quarter(full, 0), quarter(full, 2)] if quarters else [half(full, 0)]
     for n in PRESETS:
         sets += [TraceSet(f"{n}-s{seed}", preset(n, sessions, seed=seed).traces) for seed in seeds]
     return sets

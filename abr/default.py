@@ -54,7 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abr.api import Decision, DecisionContext, DownloadSample, Ladder
-from abr.estimator import DualEwma
+from abr.estimator import DualEwma, Variability
 from abr.params import non_negative, param, positive, unit_interval
 
 
@@ -103,6 +103,11 @@ class DefaultParams:
                                    "left for the map; 0 disables", non_negative, ">= 0")
     spend_share: float = param(0.8, "share of the buffer above the reservoir that end-of-presentation spending may use",
                                unit_interval, "0 < x <= 1")
+    risk_k: float = param(0.0, "downside risk near the end: end_reservoir and end_top are multiplied by (1 + risk_k * "
+                          "CV), CV the coefficient of variation of the last risk_window throughput samples, so a "
+                          "volatile link keeps more of its buffer to the end; 0 disables", non_negative, ">= 0")
+    risk_window: int = param(8, "throughput samples over which the CV (downside risk) is measured", lambda x: x >= 2,
+                             ">= 2")
     fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
     slow_half_life: float = param(6.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
     half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
@@ -137,11 +142,13 @@ class BufferHysteresis:
         self.est = DualEwma(self.p.fast_half_life, self.p.slow_half_life, self.p.min_sample_bytes,
                             self.p.bandwidth_guess_bps, per_sample=self.p.half_life_unit == "downloads")
         self.quick = DualEwma(1.0, 1.0, self.p.min_sample_bytes, self.p.bandwidth_guess_bps, per_sample=True)
+        self.var = Variability(self.p.risk_window, self.p.min_sample_bytes)
         self.reset()
 
     def reset(self) -> None:
         self.est.reset()
         self.quick.reset()
+        self.var.reset()
         self._dwell_rung: int | None = None
         self._dwell_s = 0.0
         self._up_streak = 0
@@ -160,11 +167,17 @@ class BufferHysteresis:
     def on_sample(self, sample: DownloadSample) -> None:
         self.est.add(sample.nbytes, sample.seconds, sample.ttfb_s)
         self.quick.add(sample.nbytes, sample.seconds, sample.ttfb_s)
+        self.var.add(sample.nbytes, sample.seconds, sample.ttfb_s)
 
     def _headroom_bps(self) -> float:
         if self.p.headroom_from == "fast":
             return max(self.est.bps, self.quick.bps)
         return self.est.bps
+
+    @property
+    def end_risk(self) -> float:
+        """``1 + risk_k * CV`` of recent throughput: how much later a volatile link starts spending its buffer."""
+        return 1.0 + self.p.risk_k * self.var.cv
 
     # ------------------------------------------------------------ map
     def _thresholds(self, ctx: DecisionContext) -> tuple[float, float]:
@@ -173,8 +186,9 @@ class BufferHysteresis:
         left = ctx.ladder.remaining(ctx.segment_index)
         if left is not None:
             left_s = left * ctx.ladder.segment_seconds
-            res = min(res, p.end_reservoir * left_s)
-            top = min(top, max(p.end_top * left_s, res + 1e-3))
+            risk = self.end_risk
+            res = min(res, p.end_reservoir * risk * left_s)
+            top = min(top, max(p.end_top * risk * left_s, res + 1e-3))
         return res, top
 
     def _map_rung(self, ctx: DecisionContext, res: float, top: float, b: float) -> tuple[int, float]:

@@ -7,6 +7,9 @@
   latency, not bandwidth). Time to first byte is taken out of the sample and kept as a
   separate latency estimate, so a segment's predicted time is ``ttfb + size / bandwidth``.
 * :class:`HarmonicMean`: harmonic mean of the last ``n`` sample throughputs (as MPC uses).
+* :class:`Variability`: coefficient of variation (standard deviation / mean) of the last ``n``
+  sample throughputs (same filtering as :class:`DualEwma`): how far the link has been seen to
+  swing, used to discount an estimate by its downside risk.
 """
 
 from __future__ import annotations
@@ -92,3 +95,30 @@ class HarmonicMean:
 
     def last(self) -> float | None:
         return self._samples[-1] if self._samples else None
+
+
+class Variability:
+    """Coefficient of variation of the last ``n`` sample throughputs (time to first byte removed,
+    samples under ``min_bytes`` ignored); 0 until two samples were seen."""
+
+    def __init__(self, n: int = 8, min_bytes: int = 16_000) -> None:
+        self.n = n
+        self.min_bytes = min_bytes
+        self._samples: deque[float] = deque(maxlen=max(n, 1))
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+    def add(self, nbytes: float, seconds: float, ttfb_s: float = 0.0) -> None:
+        if nbytes < self.min_bytes or seconds <= 0:
+            return
+        self._samples.append(nbytes * 8.0 / max(seconds - ttfb_s, 1e-3))
+
+    @property
+    def cv(self) -> float:
+        k = len(self._samples)
+        if k < 2:
+            return 0.0
+        mean = sum(self._samples) / k
+        var = sum((x - mean) ** 2 for x in self._samples) / (k - 1)
+        return math.sqrt(var) / mean if mean > 0 else 0.0

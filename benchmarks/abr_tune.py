@@ -1,6 +1,7 @@
 """Tune the default controller's parameters on the documented split (abr/TUNING.md).
 
-Run: ``.venv/bin/python benchmarks/abr_tune.py [--rounds N] [--random N] [--workers 2] [--start k=v ...]``
+Run: ``.venv/bin/python benchmarks/abr_tune.py [--rounds N] [--random N] [--workers 2] [--start k=v ...]
+[--keys k1,k2]``
 
 Train sets (``abr.bench.tuning_sets``): even sessions of FCC and HSDPA, and the five presets
 generated with seeds 1001-1004 (one set of 40 sessions per seed and preset) in standard mode; in
@@ -51,18 +52,22 @@ SPACE: dict[str, list] = {
     "ramp_ratio": [0.0, 0.9, 0.96, 1.05, 1.15, 1.3, 1.5],
     "spend_horizon_s": [0.0, 40.0, 80.0, 120.0, 200.0],
     "spend_share": [0.3, 0.5, 0.65, 0.8, 1.0],
+    "risk_k": [0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0],
+    "risk_window": [4, 8, 12, 16],
     "fast_half_life": [0.6, 1.2, 2.0, 3.0],
     "slow_half_life": [6.0, 10.0, 15.0, 25.0],
     "headroom_from": ["fast", "safe"],
 }
 
+_ROBUST = True  # add the worst set's margin to the score (TUNING.md, "robust objective")
 _SETS: dict | None = None
+_QUARTERS = True  # FCC/HSDPA even halves as two quarters each in standard mode (TUNING.md, "robust objective")
 _VIDEOS = None
 
 
 def _init() -> None:
     global _SETS, _VIDEOS
-    _SETS = {"standard": tuning_sets(), "realistic": tuning_sets((1001,), 20)}
+    _SETS = {"standard": tuning_sets(quarters=_QUARTERS), "realistic": tuning_sets((1001,), 20)}
     _VIDEOS = {"standard": pensieve_video(), "realistic": marquee_video()}
 
 
@@ -75,7 +80,7 @@ def _run(algo: str, params: dict, mode: str) -> list[tuple[str, float, float, fl
 
 
 def baselines() -> dict[str, dict[str, tuple[float, float, float]]]:
-    cache = Path("/tmp/abr_tune_baselines.json")
+    cache = Path("/tmp/abr_tune_baselines_q.json" if _QUARTERS else "/tmp/abr_tune_baselines.json")
     if cache.exists():
         return json.loads(cache.read_text())
     _init()
@@ -110,7 +115,8 @@ def score(res: dict, base: dict) -> tuple[float, dict[str, float]]:
             penalty += 0.05 * (rb > b["robustmpc"][1]) + 0.05 * (sw > b["bba0"][2] / 2)
     m = list(margins.values())
     shortfall = sum((3.0 if k.endswith("/standard") else 1.0) * min(x, 0.0) for k, x in margins.items())
-    return sum(min(x, 0.05) for x in m) / len(m) + shortfall - penalty, margins
+    worst = min(m) if _ROBUST else 0.0
+    return sum(min(x, 0.05) for x in m) / len(m) + worst + shortfall - penalty, margins
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--start", nargs="*", default=[])
+    ap.add_argument("--keys", default="", help="comma-separated parameters: random and coordinate search only "
+                    "change these (default: all of SPACE)")
+    ap.add_argument("--legacy-objective", action="store_true",
+                    help="the first objective: FCC/HSDPA even halves whole, no worst-set term")
     args = ap.parse_args(argv)
+    global _QUARTERS, _ROBUST
+    if args.legacy_objective:
+        _QUARTERS = _ROBUST = False
     base = baselines()
     defaults = {f.name: f.default for f in dataclasses.fields(DefaultParams) if f.name in SPACE}
     best = dict(defaults)
@@ -128,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     for k in list(best):
         best[k] = type(SPACE[k][0])(best[k]) if not isinstance(SPACE[k][0], str) else best[k]
     rng = random.Random(args.seed)
+    keys = [k for k in args.keys.split(",") if k] or list(SPACE)
+    unknown = set(keys) - set(SPACE)
+    if unknown:
+        ap.error(f"unknown --keys: {sorted(unknown)}")
     with ProcessPoolExecutor(args.workers, initializer=_init) as pool:
         best_score, margins = score(evaluate(best), base)
         print(f"start {best_score:.4f} {best}", flush=True)
@@ -144,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         batch = []
         for _ in range(args.random):
             cand = dict(best)
-            for k in rng.sample(list(SPACE), rng.randint(1, 4)):
+            for k in rng.sample(keys, rng.randint(1, min(4, len(keys)))):
                 cand[k] = rng.choice(SPACE[k])
             if cand["slow_half_life"] < cand["fast_half_life"]:
                 continue
@@ -155,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         if batch:
             try_many(batch)
         for _ in range(args.rounds):
-            for k in SPACE:
+            for k in keys:
                 try_many([dict(best, **{k: v}) for v in SPACE[k] if v != best[k]])
     print("FINAL", best_score, json.dumps(best))
     print("   " + " ".join(f"{k}:{v:+.3f}" for k, v in margins.items()))

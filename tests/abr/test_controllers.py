@@ -104,10 +104,15 @@ def test_constant_bandwidth_settles(mbps: float, algo: str, mode: str, vbr: bool
     """Under constant bandwidth the controller settles on one rung and stays there.
 
     Settling may include one probe per rung on buffer credit: when the buffer forces it back,
-    the rung is not retried at the same throughput. The window ends before the end of the
-    presentation where the default controller deliberately spends its buffer: the last 20
-    segments, or the last ``spend_horizon_s`` of content if that is longer. BOLA, BBA-0 and
-    RobustMPC oscillate here (the benchmark's switch counts show it): they are not held to this.
+    the rung is not retried at the same throughput. A probe just above the throughput drains a
+    full buffer slowly (at 4.5 Mbit/s the top rung runs ~250 segments before the buffer forces it
+    off), so no fixed window is guaranteed to be past it; instead: once the estimate has converged
+    (after ``warmup`` segments) a rung left downward is never entered again, the rung held at the
+    end is not above the link's rate, and it was held for the last 20 segments (or a probe ended
+    there: a down-switch, at most one climb back, below the probed rung). The check ends before the end of the presentation where the
+    default controller deliberately spends its buffer: the last 20 segments, or the last
+    ``spend_horizon_s`` of content if that is longer. BOLA, BBA-0 and RobustMPC oscillate here
+    (the benchmark's switch counts show it): they are not held to this.
     """
     kbps = (300, 750, 1200, 1850, 2850, 4300)
     n = 400
@@ -122,9 +127,23 @@ def test_constant_bandwidth_settles(mbps: float, algo: str, mode: str, vbr: bool
     spend_s = getattr(ctrl.p, "spend_horizon_s", 0.0)  # type: ignore[attr-defined]
     end = n - max(20, math.ceil(spend_s / ladder.segment_seconds))
     assert end >= 300
-    window = res.rungs[end - 120:end]
-    assert len(set(window)) == 1, (algo, mbps, "".join(map(str, res.rungs)))
-    switches = sum(a != b for a, b in zip(res.rungs[:end], res.rungs[1:end]))
+    rungs = res.rungs[:end]
+    warmup = 30
+    trail = "".join(map(str, res.rungs))
+    for i in range(warmup, end):
+        if rungs[i] < rungs[i - 1]:  # the buffer forced rung rungs[i-1] down: never retried
+            assert rungs[i - 1] not in rungs[i:], (algo, mbps, trail)
+    final = rungs[-1]
+    # Not above the link: a probe may hold a rung a little above the payload rate, never above the link rate.
+    assert final == 0 or kbps[final] <= mbps * 1e3, (algo, mbps, trail)
+    # Held for the last 20 segments, unless a probe ended there: a down-switch (possibly past the
+    # sustainable rung, then one climb back), staying below the probed rung.
+    tail = [i for i in range(end - 20, end) if rungs[i] != rungs[i - 1]]
+    if tail:
+        first = tail[0]
+        assert rungs[first] < rungs[first - 1] and len(tail) <= 2, (algo, mbps, trail)
+        assert max(rungs[first:]) < rungs[first - 1], (algo, mbps, trail)
+    switches = sum(a != b for a, b in zip(rungs, rungs[1:]))
     assert switches <= 3 * len(kbps)
 
 
@@ -204,3 +223,46 @@ def test_end_spending_fits_in_the_buffer(mbps: float, buf: float, left: int) -> 
         if r < ladder.top:  # and it is the highest such rung
             t_up = ctrl.est.ttfb_s + kbps[r + 1] * 1e3 * 4.0 / ctrl.est.bps
             assert left * (t_up - 4.0) > ctrl.p.spend_share * (buf - res)
+
+
+@FAST
+@given(st.lists(st.floats(0.2, 8.0), min_size=1, max_size=12), st.one_of(st.just(0.0), st.floats(0.1, 6.0)),
+       st.integers(1, 40))
+def test_end_risk_keeps_more_buffer_on_a_volatile_link(mbps: list[float], k: float, left: int) -> None:
+    """Downside risk near the end: the reservoir and the map's top point shrink with the content left,
+    scaled by ``1 + risk_k * CV``: never below what the risk-blind rule keeps, and exactly that rule
+    when the throughput does not vary (CV 0) or ``risk_k`` is 0."""
+    kbps = (300, 750, 1200, 1850, 2850, 4300)
+    n = 60
+    ladder = Ladder(tuple(x * 1e3 for x in kbps), 4.0, None, n)
+    blind = BufferHysteresis(DefaultParams(risk_k=0.0))
+    aware = BufferHysteresis(DefaultParams(risk_k=k))
+    for i, x in enumerate(mbps):
+        for c in (blind, aware):
+            c.on_sample(DownloadSample(500_000, 0.08 + 500_000 * 8 / (x * 1e6), 0.08, 1, True, i))
+    ctx = DecisionContext(ladder, 20.0, n - left, 1, 100.0)
+    (res0, top0), (res1, top1) = blind._thresholds(ctx), aware._thresholds(ctx)
+    assert res1 >= res0 and top1 >= top0
+    assert res1 <= aware.p.reservoir_s and top1 <= aware.p.reservoir_s + aware.p.cushion_s
+    if len(set(mbps)) == 1 or k == 0:
+        assert res1 == pytest.approx(res0, rel=1e-9) and top1 == pytest.approx(top0, rel=1e-9)
+    else:
+        assert aware.end_risk > 1.0
+
+
+def test_end_risk_delays_spending_on_an_outage_prone_link() -> None:
+    """Same buffer, same mean throughput, same content left: a link that swings spends later (a lower
+    rung from the map) than a steady one."""
+    kbps = (300, 750, 1200, 1850, 2850, 4300)
+    n = 48
+    ladder = Ladder(tuple(x * 1e3 for x in kbps), 4.0, None, n)
+    steady = BufferHysteresis(DefaultParams(risk_k=3.0))
+    swinging = BufferHysteresis(DefaultParams(risk_k=3.0))
+    for i in range(8):
+        steady.on_sample(DownloadSample(1_000_000, 0.08 + 8e6 / 2e6, 0.08, 2, True, i))
+        x = 3.5e6 if i % 2 else 0.5e6
+        swinging.on_sample(DownloadSample(1_000_000, 0.08 + 8e6 / x, 0.08, 2, True, i))
+    ctx = DecisionContext(ladder, 12.0, n - 6, 2, 100.0)
+    (rs, ts), (rw, tw) = steady._thresholds(ctx), swinging._thresholds(ctx)
+    assert rw > rs and tw > ts
+    assert swinging._map_rung(ctx, rw, tw, 12.0)[0] < steady._map_rung(ctx, rs, ts, 12.0)[0]
