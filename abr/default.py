@@ -11,7 +11,11 @@ The buffer drives the steady state, as in BBA (Huang et al., SIGCOMM'14):
   bandwidth that was never turned into quality, so the map's two points shrink with the
   content left: ``reservoir = min(reservoir_s, end_reservoir * left_s)`` and
   ``top = min(reservoir_s + cushion_s, end_top * left_s)``. Near the end the same buffer
-  maps to a higher rung (the buffer is spent instead of being kept).
+  maps to a higher rung (the buffer is spent instead of being kept). **Downside risk**: both
+  factors are multiplied by ``1 + risk_k * CV``, CV the coefficient of variation of the last
+  ``risk_window`` throughput samples, so a volatile link (3G/HSDPA outages) keeps more of its
+  buffer until the end, while a steady one (cable, FCC) spends it as before; a stall costs the
+  same whether or not the content is nearly over.
 * **Hysteresis**: an up-switch needs the map (or the throughput ramp below) to point higher
   for ``up_confirm`` decisions in a row, ``min_dwell_s`` of content at the current rung, and
   buffer credit: ``headroom_segments`` segments at the new rung, at the estimate, keep the
@@ -97,16 +101,16 @@ class DefaultParams:
     ramp_ratio: float = param(1.3, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
                               "with estimate >= ratio * its bit rate, after up_confirm decisions; 0 disables",
                               non_negative, ">= 0")
-    spend_horizon_s: float = param(200.0, "end-of-presentation spending: with at most this much content (s) left, a rung "
+    spend_horizon_s: float = param(120.0, "end-of-presentation spending: with at most this much content (s) left, a rung "
                                    "whose projected drain until the end (at the safe estimate) fits in spend_share of "
                                    "the buffer above the reservoir is allowed up (past the headroom test) and is not "
                                    "left for the map; 0 disables", non_negative, ">= 0")
-    spend_share: float = param(0.8, "share of the buffer above the reservoir that end-of-presentation spending may use",
+    spend_share: float = param(1.0, "share of the buffer above the reservoir that end-of-presentation spending may use",
                                unit_interval, "0 < x <= 1")
-    risk_k: float = param(0.0, "downside risk near the end: end_reservoir and end_top are multiplied by (1 + risk_k * "
+    risk_k: float = param(3.0, "downside risk near the end: end_reservoir and end_top are multiplied by (1 + risk_k * "
                           "CV), CV the coefficient of variation of the last risk_window throughput samples, so a "
                           "volatile link keeps more of its buffer to the end; 0 disables", non_negative, ">= 0")
-    risk_window: int = param(8, "throughput samples over which the CV (downside risk) is measured", lambda x: x >= 2,
+    risk_window: int = param(16, "throughput samples over which the CV (downside risk) is measured", lambda x: x >= 2,
                              ">= 2")
     fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
     slow_half_life: float = param(6.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
