@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Goals (standard setup):")
     for name in ("fcc", "hsdpa"):
-        s = {r.summary.algo: r.summary for r in results if r.summary.traces == name and r.summary.mode == "standard"}
-        d, m, b = s["default"], s["robustmpc"], s["bba0"]
+        by = {r.summary.algo: r.summary for r in results if r.summary.traces == name and r.summary.mode == "standard"}
+        d, m, b = by["default"], by["robustmpc"], by["bba0"]
         print(f"  {name:<6} QoE {d.qoe_lin_mean:6.2f} >= 1.10 x MPC {1.10 * m.qoe_lin_mean:6.2f}: "
               f"{'yes' if d.qoe_lin_mean >= 1.10 * m.qoe_lin_mean else 'NO'};  rebuffer {d.rebuffer_s_mean:.2f} <= "
               f"{m.rebuffer_s_mean:.2f}: {'yes' if d.rebuffer_s_mean <= m.rebuffer_s_mean else 'NO'};  switches "

@@ -27,6 +27,7 @@ import random
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -75,6 +76,7 @@ def _init() -> None:
 
 
 def _run(algo: str, params: dict, mode: str) -> list[tuple[str, float, float, float]]:
+    assert _SETS is not None and _VIDEOS is not None
     out = []
     for ts in _SETS[mode]:
         s = run_one(algo, {k: str(v) for k, v in params.items()}, ts, _VIDEOS[mode], mode).summary
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.legacy_objective:
         _QUARTERS = _ROBUST = False
     base = baselines()
-    defaults = {f.name: f.default for f in dataclasses.fields(DefaultParams) if f.name in SPACE}
+    defaults: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(DefaultParams) if f.name in SPACE}
     best = dict(defaults)
     best.update(dict(kv.split("=", 1) for kv in args.start))
     for k in list(best):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_realistic_mode_scores_startup_and_does_not_wrap() -> None:
     assert m.qoe_lin == pytest.approx(5 * 0.3 - 4.3 * 1.08)
 
 
-def test_mahimahi_trace_conversion(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_mahimahi_trace_conversion(tmp_path: Path) -> None:
     # 1000 packets in the first second, 500 in the second: 12 and 6 Mbit/s.
     stamps = [1 + i for i in range(1000)] + [1001 + 2 * i for i in range(500)]
     trace = mahimahi_to_trace(stamps, "mm")
