@@ -62,7 +62,7 @@ class SessionSettings:
     max_buffer_s: float = 30.0  # stop fetching ahead beyond this much media
     feed_capacity_bytes: int = 4 << 20
     probe_budget_s: float = 0.3  # parallel OCA probe at startup
-    manifest_race: int = 3  # OCAs asked for the manifest at once
+    hedge_after_s: float = 0.1  # ask the next OCA for the manifest when the first is this slow
     abandon_check_s: float = 0.2  # how often the ABR may abandon a download in flight
     max_segment_attempts: int = 4  # corrupt copies tolerated before giving up on a segment
     snapshot_interval_s: float = 0.25
@@ -144,7 +144,7 @@ class PlaybackSession:
             tasks = [
                 asyncio.create_task(self._consume_output_events()),
                 asyncio.create_task(self._publish_snapshots()),
-                asyncio.create_task(self._probe_ocas()),  # measures the others while we start
+                asyncio.create_task(self._probe_after_startup()),
             ]
             self._go(S.BUFFERING)
             self._restart_pipeline(self._start_position())
@@ -280,9 +280,10 @@ class PlaybackSession:
         )
 
     async def _load_from_ocas(self, order: list[str], bases: dict[str, str], path: str) -> Presentation:
-        """Ask the top OCAs for the manifest at once and take the first good answer: a dead
-        or slow OCA costs nothing at startup, and the race itself measures who answers fastest."""
-        racers = order[: self.settings.manifest_race]
+        """Hedged requests: ask the first OCA for the manifest; if it has not answered within
+        ``hedge_after_s`` (or failed), ask the next one too, and so on; the first good answer
+        wins. A dead or slow OCA costs at most the hedge delay, and a healthy start costs one
+        request, not one per OCA (CPU the first segment needs on a busy machine)."""
         started = self.clock.monotonic()
         self._manifest_winner: tuple[str, float] | None = None
         errors: list[str] = []
@@ -290,10 +291,15 @@ class PlaybackSession:
         async def one(oca: str) -> tuple[str, Presentation]:
             return oca, await load_manifest(self.client, bases[oca] + path)
 
-        pending = {asyncio.create_task(one(oca)): oca for oca in racers}
+        waiting = list(order)
+        pending: dict[asyncio.Task[tuple[str, Presentation]], str] = {}
         try:
-            while pending:
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            while waiting or pending:
+                if waiting:
+                    oca = waiting.pop(0)
+                    pending[asyncio.create_task(one(oca))] = oca
+                timeout = self.settings.hedge_after_s if waiting else None
+                done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     oca = pending.pop(task)
                     try:
@@ -309,11 +315,6 @@ class PlaybackSession:
         finally:
             for task in pending:
                 task.cancel()
-        for oca in order[len(racers):]:  # the rest, one by one
-            try:
-                return await load_manifest(self.client, bases[oca] + path)
-            except NetworkError as exc:
-                errors.append(f"{oca}: {exc.message}")
         raise NetworkError(
             "no OCA served the manifest: " + "; ".join(errors),
             user_message="None of the servers could deliver this title. Check your connection and retry.",
@@ -367,6 +368,12 @@ class PlaybackSession:
                 return None
             rows.append(tuple(int(s) for s in sizes if s is not None))
         return tuple(rows)
+
+    async def _probe_after_startup(self) -> None:
+        """Measure the other OCAs once playback runs: before that, the first segment needs the CPU."""
+        while not self._started:
+            await asyncio.sleep(0.05)
+        await self._probe_ocas()
 
     async def _probe_ocas(self) -> None:
         """Measure the top candidates in parallel within a small budget, so the first
