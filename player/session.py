@@ -76,6 +76,9 @@ def feed_capacity(settings: SessionSettings, top_bandwidth_bps: float) -> int:
     return max(settings.feed_capacity_bytes, int(settings.max_buffer_s * top_bandwidth_bps / 8 * 1.25))
 
 
+_CONTINUOUS = frozenset({"position_s", "buffer_s", "throughput_kbps", "dropped_frames"})
+
+
 class PlaybackSession:
     def __init__(
         self,
@@ -131,6 +134,7 @@ class PlaybackSession:
         self._subtitles: tuple[str, str, str] | None = None  # (language, title, WebVTT text)
         self._file_loaded = False
         self._preopened: tuple[ByteFeed, float] | None = None
+        self._published_at = float("-inf")
 
     # ------------------------------------------------------------------ run
     async def run(self) -> None:
@@ -763,9 +767,15 @@ class PlaybackSession:
 
     def _update(self, **changes: Any) -> None:
         self.snap = replace(self.snap, **changes)
+        # Position and levels change with every frame mpv shows: publishing each would cost
+        # more than the rest of the engine. They go out at most every 100 ms (and with the
+        # next periodic snapshot); anything else goes out at once.
+        if _CONTINUOUS.issuperset(changes) and self.clock.monotonic() - self._published_at < 0.1:
+            return
         self._publish()
 
     def _publish(self) -> None:
+        self._published_at = self.clock.monotonic()
         self._on_snapshot(self.snap)
 
     def _go(self, state: PlaybackState) -> None:
