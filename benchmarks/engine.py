@@ -209,7 +209,9 @@ async def fetch_throughput(service_url: str, rounds: int) -> tuple[float, float]
     base = info.ocas[0].base_url
     names = [f"v1080/seg-{n}.m4s" for n in range(1, 9)]
     ours, curl = [], []
-    async with httpx.AsyncClient() as http:
+    from player.engine import http_client
+
+    async with http_client() as http:  # the engine's own client and its settings
         fetcher = Fetcher(http, OcaPool({"a": base}), OcaRanker(["a"]), SystemClock(), lambda e: None)
         await fetcher.fetch(FetchTarget(names[0]))  # a warm connection, as curl reuses its own
         for _ in range(rounds):
