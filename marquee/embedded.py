@@ -118,6 +118,6 @@ def build_content() -> bool:
     print("marquee: building the demo content (first start only; about 3 minutes)…", file=sys.stderr, flush=True)
     rc = subprocess.call([sys.executable, "-m", "marquee", "content", "build"])
     if rc != 0:
-        print(f"marquee: content build failed (exit {rc}); the app opens without playable video.",
+        print(f"marquee: the demo content build failed (exit {rc}); titles will not play until it succeeds.",
               file=sys.stderr, flush=True)
     return rc == 0

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="write report.html, summary.json and decisions.jsonl into DIR")
     run.add_argument("--ci", action="store_true", help="the short form: apply the scenario's [ci] overrides")
     run.add_argument("--content", type=Path, default=None, metavar="DIR",
-                     help="built content to serve (default: the content folder; `marquee content build`)")
+                     help="built content to serve (default: the demo content, built on first use)")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.set_defaults(func=run_qa)
     lst = qsub.add_parser("list", help="print the ready scenarios, one path per line")
@@ -69,6 +69,10 @@ def _run(args: argparse.Namespace) -> int:
     scn = load_scenario(resolve_scenario_path(args.scenario), ci=args.ci)
     content = args.content
     if content is None and scn.url is None:
+        from marquee.embedded import build_content, content_ready
+
+        if not content_ready() and not build_content():  # first use: as `marquee` and `marquee play` do
+            return 2
         content = paths.content_dir()
     progress = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     result = run_scenario(scn, content, sim_only=args.sim, progress=progress)
