@@ -455,7 +455,9 @@ class PlaybackSession:
         segments = self.video_reps[0].segments
         try:
             while index < len(segments):
-                while self.buffer_s() > self.settings.max_buffer_s and not feed.aborted:
+                # Never hold data back from an empty feed: mpv would starve while our buffer
+                # figure still counts media it no longer has (e.g. just after a restart).
+                while self.buffer_s() > self.settings.max_buffer_s and feed.buffered_bytes and not feed.aborted:
                     await asyncio.sleep(0.1)
                 if feed.aborted:
                     return
@@ -695,7 +697,8 @@ class PlaybackSession:
         if kind == "loaded":
             self._file_loaded = True
             self._attach_subtitles()
-        elif kind == "position" and value is not None:
+        elif kind == "position" and value is not None and self._seeking_since is None:
+            # (during a seek, positions belong to the stream being replaced)
             playing = self.machine.state == S.PLAYING
             self.stats.on_position(float(value), playing)
             self._update(position_s=float(value), buffer_s=self.buffer_s())
