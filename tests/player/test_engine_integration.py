@@ -56,6 +56,7 @@ class Run:
         self.events: list[PlayerEvent] = []
         self.mpv_errors: list[str] = []
         self.sizes: list[tuple[float, tuple[int, int]]] = []
+        self.players: list[MpvPlayer] = []
         self.lock = threading.Lock()
         client = ServiceClient(svc.url)
         client.login()
@@ -73,7 +74,9 @@ class Run:
                 self.sizes.append((snap.position_s, tuple(event.value)))
             forward(event)
 
-        return MpvPlayer(on_mpv, mode="headless")
+        player = MpvPlayer(on_mpv, mode="headless")
+        self.players.append(player)
+        return player
 
     def _on_event(self, event: PlayerEvent) -> None:
         with self.lock:
@@ -301,3 +304,37 @@ def test_marquee_play_fails_clearly_on_a_broken_manifest(tmp_path):
     assert proc.returncode != 0
     summary = json.loads(out.read_text())
     assert summary["errors"] and "Traceback" not in proc.stderr
+
+
+def test_audio_language_and_subtitles_are_chosen_and_switched(tmp_path, quick_content):
+    """On the demo build (en/fr audio, en/fr WebVTT): start in French with English subtitles,
+    then switch the audio to English mid-stream."""
+    from service.catalog import default_catalog_path
+
+    svc = start_service(tmp_path, quick_content, default_catalog_path())
+    try:
+        run = Run(svc, settings=SessionSettings(max_buffer_s=4.0), audio_language="fr", subtitle_language="en")
+        run.engine.play(run.request)
+        run.wait_position(2.0)
+        snap = run.engine.snapshot()
+        assert (snap.audio_language, snap.subtitle_language) == ("fr", "en")
+        (tracks,) = run.of("tracks")
+        languages = {t["language"] for t in tracks.data["tracks"] if t["kind"] == "audio"}
+        assert languages == {"en", "fr"}
+        deadline = time.monotonic() + 10
+        while not any(t[0] == "sub" and t[2] == "en" for t in run.players[0].tracks()):
+            assert time.monotonic() < deadline, f"mpv has no English subtitle track: {run.players[0].tracks()}"
+            time.sleep(0.1)
+        run.engine.set_audio_language("en")
+        deadline = time.monotonic() + 10
+        while run.engine.snapshot().audio_language != "en":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        run.wait_position(run.engine.snapshot().position_s + 2.0)
+        run.engine.stop()
+        summary = run.finish()
+    finally:
+        svc.stop()
+    assert not [e for e in run.of("error") if not e.data.get("recoverable")], run.of("error")
+    assert run.mpv_errors == []
+    assert summary.stall_count == 0
