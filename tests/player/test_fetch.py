@@ -7,7 +7,7 @@ import pytest
 
 from marquee.clock import SystemClock
 from player.events import PlayerEvent
-from player.fetch import Fetcher, FetchTarget, OcaPool
+from player.fetch import Fetcher, FetchResult, FetchTarget, OcaPool
 from player.oca.ranking import OcaRanker
 
 from tests.player.fake_http import Behaviour, FakeOca
@@ -40,6 +40,21 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, timeout=30))
 
 
+def fetch_past(behaviour: Behaviour) -> tuple[FetchResult, list[PlayerEvent], Fetcher, FakeOca]:
+    """Fetch one object with a failing OCA ("bad", ranked first) and a healthy one ("good")."""
+
+    async def scenario():
+        bad = await FakeOca(BODY, behaviour).start()
+        good = await FakeOca(BODY).start()
+        events: list[PlayerEvent] = []
+        fetcher, client = await make_fetcher({"bad": bad.base_url, "good": good.base_url}, events)
+        async with client:
+            result = await fetcher.fetch(FetchTarget("seg.m4s"))
+        return result, events, fetcher, good
+
+    return run(scenario())
+
+
 def test_refused_connection_fails_over_at_once_and_reports_the_cost():
     async def scenario():
         good = await FakeOca(BODY).start()
@@ -62,35 +77,17 @@ def test_refused_connection_fails_over_at_once_and_reports_the_cost():
 
 @pytest.mark.parametrize("status", [500, 503, 404, 410])
 def test_server_errors_and_missing_objects_fail_over(status):
-    async def scenario():
-        bad = await FakeOca(BODY, Behaviour(status=status)).start()
-        good = await FakeOca(BODY).start()
-        events: list[PlayerEvent] = []
-        fetcher, client = await make_fetcher({"bad": bad.base_url, "good": good.base_url}, events)
-        async with client:
-            result = await fetcher.fetch(FetchTarget("seg.m4s"))
-        return result, events, fetcher
-
-    result, events, fetcher = run(scenario())
+    result, events, fetcher, _ = fetch_past(Behaviour(status=status))
     assert result.oca == "good" and result.data == BODY
     assert f"http {status}" in [e for e in events if e.kind == "failover"][0].data["reason"]
     assert fetcher.ranker.is_benched("bad", fetcher.clock.monotonic())
 
 
 def test_a_stalled_oca_is_abandoned_quickly_and_the_segment_continues_with_a_range_request():
-    async def scenario():
-        stalling = await FakeOca(BODY, Behaviour(stall_after=200_000)).start()
-        good = await FakeOca(BODY).start()
-        events: list[PlayerEvent] = []
-        fetcher, client = await make_fetcher({"stalling": stalling.base_url, "good": good.base_url}, events)
-        async with client:
-            result = await fetcher.fetch(FetchTarget("seg.m4s"))
-        return result, events, good
-
-    result, events, good = run(scenario())
+    result, events, _, good = fetch_past(Behaviour(stall_after=200_000))
     assert result.data == BODY
     (failover,) = [e for e in events if e.kind == "failover"]
-    assert failover.data["reason"].startswith("stalled")
+    assert failover.data["reason"].startswith("stalled") and failover.data["from_oca"] == "bad"
     assert failover.data["cost_ms"] <= 1600  # stall detection (<= 1.5 s) + the next first byte
     # Continued, not restarted: the good OCA was asked only for what was missing.
     assert good.requests[-1]["range"].startswith("bytes=")
@@ -98,18 +95,11 @@ def test_a_stalled_oca_is_abandoned_quickly_and_the_segment_continues_with_a_ran
 
 
 def test_a_truncated_body_is_completed_from_the_next_oca():
-    async def scenario():
-        cutting = await FakeOca(BODY, Behaviour(truncate_after=100_000)).start()
-        good = await FakeOca(BODY).start()
-        events: list[PlayerEvent] = []
-        fetcher, client = await make_fetcher({"cutting": cutting.base_url, "good": good.base_url}, events)
-        async with client:
-            result = await fetcher.fetch(FetchTarget("seg.m4s"))
-        return result, events
-
-    result, events = run(scenario())
+    result, events, _, good = fetch_past(Behaviour(truncate_after=100_000))
     assert result.data == BODY
     assert result.oca == "good"
+    assert "truncated" in events[0].data["reason"] or "broken" in events[0].data["reason"]
+    assert good.requests[-1]["range"].startswith("bytes=")  # continued, not refetched whole
 
 
 def test_byte_range_targets_are_requested_as_ranges():
