@@ -23,7 +23,6 @@ from urllib.parse import urljoin
 import httpx
 
 from marquee.clock import Clock
-from marquee.errors import NetworkError
 from player.events import PlayerEvent
 from player.oca.ranking import OcaRanker
 from player.retry import backoff_delay, stall_timeout_s
@@ -260,8 +259,8 @@ class Fetcher:
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 # The response's first bytes are its status line and headers: time to first
-                # byte ends here, not at the first body chunk (aiter_raw(READ_CHUNK) buffers up to
-                # 64 KiB, which made small segments look instantaneous to the ABR estimator).
+                # byte ends here, not at the first body chunk (a body read may return up to a whole
+                # socket read, which made small segments look instantaneous to the ABR estimator).
                 headers_at = self.clock.monotonic()
                 status = response.status_code
                 if status in (401, 403):
@@ -329,12 +328,3 @@ def _describe(exc: Exception) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
 
-
-async def fetch_or_raise(fetcher: Fetcher, target: FetchTarget, **kw: object) -> FetchResult:
-    """Fetch, translating anything unexpected into a NetworkError for the layers above."""
-    try:
-        return await fetcher.fetch(target, **kw)  # type: ignore[arg-type]
-    except (FetchAbandoned, asyncio.CancelledError):
-        raise
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"download failed: {exc}", user_message="A download failed.") from exc

@@ -135,6 +135,7 @@ class PlaybackSession:
         self._file_loaded = False
         self._preopened: tuple[ByteFeed, float] | None = None
         self._published_at = float("-inf")
+        self._manifest_winner: tuple[str, float] | None = None  # (OCA, seconds) of the first answer
 
     # ------------------------------------------------------------------ run
     async def run(self) -> None:
@@ -261,7 +262,7 @@ class PlaybackSession:
                 user_message="This is a live stream; Marquee plays on-demand titles only for now.",
             )
         self.presentation = presentation
-        winner = getattr(self, "_manifest_winner", None)
+        winner = self._manifest_winner
         history = {k: self._oca_history[origin_of(b)] for k, b in bases.items() if origin_of(b) in self._oca_history}
         self.ranker = OcaRanker(order, history=history)
         if winner is not None:
@@ -289,7 +290,6 @@ class PlaybackSession:
         wins. A dead or slow OCA costs at most the hedge delay, and a healthy start costs one
         request, not one per OCA (CPU the first segment needs on a busy machine)."""
         started = self.clock.monotonic()
-        self._manifest_winner: tuple[str, float] | None = None
         errors: list[str] = []
 
         async def one(oca: str) -> tuple[str, Presentation]:
@@ -380,10 +380,10 @@ class PlaybackSession:
         await self._probe_ocas()
 
     async def _probe_ocas(self) -> None:
-        """Measure the top candidates in parallel within a small budget, so the first
-        segment goes to an OCA that answers rather than just the first one listed."""
+        """Measure the other top candidates in parallel within a small budget, so a failover
+        later goes to an OCA known to answer rather than just the next one listed."""
         assert self.ranker is not None and self.fetcher is not None
-        winner = getattr(self, "_manifest_winner", None)
+        winner = self._manifest_winner
         candidates = [c for c in list(self.ranker.candidates)[:4] if not winner or c != winner[0]]
         if len(candidates) < 1 or len(self.ranker.candidates) < 2:
             return
