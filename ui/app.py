@@ -11,7 +11,7 @@ import logging
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
@@ -26,6 +26,9 @@ from ui.context import AppContext
 from ui.shell import Shell
 from ui.state import UiState
 from ui.tasks import Tasks
+
+if TYPE_CHECKING:
+    from ui.downloads_service import Opener
 
 log = logging.getLogger("marquee.ui")
 
@@ -58,7 +61,7 @@ def create_context(
     artwork_dir: Path | None = None,
     settings_path: Path | None = None,
     state_path: Path | None = None,
-    downloads_opener: Callable[[], Any] | None = None,
+    downloads_opener: "Opener | None" = None,
 ) -> AppContext:
     abr_catalog = settings_mod.default_abr_catalog()
     loaded, warnings = settings_mod.load(settings_path, abr_catalog)
@@ -91,7 +94,7 @@ def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Sh
 
 
 def run(source: CatalogSource, engine_factory: EngineFactory | None,
-        downloads_opener: Callable[[], Any] | None = None) -> int:
+        downloads_opener: "Opener | None" = None) -> int:
     app = ensure_application()
     ctx = create_context(source, engine_factory=engine_factory, downloads_opener=downloads_opener)
     window = create_window(ctx)

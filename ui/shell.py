@@ -131,6 +131,9 @@ class Shell(QMainWindow):
         self.show_page(self.picker, remember=False)
         self.picker.reload()
         if ctx.downloads is not None:
+            from ui.views.passphrase_dialog import PassphrasePrompt  # noqa: PLC0415
+
+            self.passphrase_prompt = PassphrasePrompt(ctx.downloads, self)  # asks when the device key needs it
             ctx.downloads.refresh()  # opens the journal and resumes unfinished downloads
 
     # ------------------------------------------------------------ navigation

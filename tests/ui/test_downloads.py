@@ -38,7 +38,7 @@ def _title_page(qtbot, window, opener):  # type: ignore[no-untyped-def]
 
 
 def test_download_from_the_title_page_then_manage_it(qtbot, window, svc, make_downloads) -> None:  # noqa: F811
-    ctx, win = _title_page(qtbot, window, lambda: make_downloads(svc))
+    ctx, win = _title_page(qtbot, window, lambda passphrase: make_downloads(svc))
     button = win.title_page.download_button
     qtbot.waitUntil(lambda: button.isEnabled() and button.text().strip() == "Download", timeout=10000)
     button.click()
@@ -64,8 +64,27 @@ def test_download_from_the_title_page_then_manage_it(qtbot, window, svc, make_do
     assert make_downloads(svc, device="dev-test").list() == []  # gone from the journal too
 
 
+def test_download_options_reach_the_stored_title(qtbot, window, svc, make_downloads) -> None:  # noqa: F811
+    ctx, win = _title_page(qtbot, window, lambda passphrase: make_downloads(svc))
+    page = win.title_page
+    qtbot.waitUntil(page.download_options_button.isEnabled, timeout=10000)
+    page.download_options_button.click()
+    dialog = page.options_dialog
+    assert dialog is not None
+    dialog.quality.setCurrentIndex(dialog.quality.findData("low"))
+    dialog.audio.setText("fr")
+    dialog.subtitles.setText("en")
+    assert dialog.format.currentData() == "dash"  # HLS is covered by test_download_options (this content is DASH)
+    service = ctx.downloads
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: FILM in service.items, timeout=20000)
+    info = service.items[FILM]
+    assert (info.format, info.quality, info.audio, info.subtitles) == ("dash", "low", ("fr",), ("en",))
+    qtbot.waitUntil(lambda: service.items[FILM].state == "completed", timeout=30000)
+
+
 def test_download_failure_is_told_in_plain_words(qtbot, window, make_downloads) -> None:  # noqa: F811
-    ctx, win = _title_page(qtbot, window, lambda: make_downloads(None))  # no service: no license
+    ctx, win = _title_page(qtbot, window, lambda passphrase: make_downloads(None))  # no service: no license
     button = win.title_page.download_button
     qtbot.waitUntil(button.isEnabled, timeout=10000)
     with qtbot.waitSignal(ctx.downloads.failed, timeout=10000) as sig:

@@ -224,6 +224,10 @@ class DownloadsPage(QWidget):
         self.message.setWordWrap(True)
         self.message.hide()
         outer.addWidget(self.message)
+        self._service_error = ""  # the last ``service.error`` shown: hidden again once it is gone
+        self.unlock_button = QPushButton("Unlock downloads…", objectName="Accent")
+        self.unlock_button.hide()
+        outer.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignLeft)
         outer.addSpacing(14)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -239,6 +243,7 @@ class DownloadsPage(QWidget):
         outer.addWidget(scroll, 1)
         service = ctx.downloads
         if service is not None:
+            self.unlock_button.clicked.connect(service.unlock)
             service.changed.connect(self._show_items)
             service.progress.connect(self._on_progress)
             service.failed.connect(self.show_message)
@@ -281,6 +286,12 @@ class DownloadsPage(QWidget):
             return
         if service.error:
             self.show_message(service.error)
+        elif self.message.text() == self._service_error:
+            self.show_message("")
+        self._service_error = service.error
+        self.unlock_button.setText("Unlock downloads…" if service.passphrase_wanted == "unlock"
+                                   else "Choose a passphrase…")
+        self.unlock_button.setVisible(bool(service.passphrase_wanted))
         items = sorted(service.items.values(), key=lambda i: (i.state != "downloading", i.label))
         for did in [d for d in self.rows if d not in service.items]:
             w = self.rows.pop(did)
@@ -298,7 +309,7 @@ class DownloadsPage(QWidget):
             self.list.insertWidget(i, row)
             row.set_info(info, self.details.get(info.title_id), self._live.get(info.id))
             self._want_detail(info.title_id)
-        self.empty.setVisible(not items)
+        self.empty.setVisible(not items and service.passphrase_wanted != "unlock")  # locked: not "no downloads"
         st = service.storage
         if st is not None:
             n = len(items)

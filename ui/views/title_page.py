@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -24,6 +26,9 @@ from ui.catalog import Episode, TitleDetail, format_clock, format_runtime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import EpisodeModel, EpisodeRole
+
+if TYPE_CHECKING:
+    from ui.views.download_options import DownloadChoices, DownloadOptionsDialog
 
 
 class EpisodeDelegate(QStyledItemDelegate):
@@ -161,12 +166,17 @@ class TitlePage(QWidget):
         self.download_button = QPushButton(icon("download", 18), "  Download", objectName="Ghost")
         self.download_menu = QMenu(self)
         self.download_button.clicked.connect(self._download_clicked)
+        self.download_options_button = QPushButton(icon("settings", 18), "", objectName="Ghost")
+        self.download_options_button.setToolTip("Download options: quality, audio, subtitles, format")
+        self.download_options_button.clicked.connect(self.open_download_options)
+        self.options_dialog: DownloadOptionsDialog | None = None
         if ctx.downloads is not None:
             ctx.downloads.changed.connect(self._update_download)
             ctx.downloads.progress.connect(self._download_progress)
             ctx.downloads.failed.connect(self._download_failed)
         self.list_button = QPushButton(objectName="Ghost")
-        for b in (self.play_button, self.restart_button, self.download_button, self.list_button):
+        for b in (self.play_button, self.restart_button, self.download_button, self.download_options_button,
+                  self.list_button):
             actions.addWidget(b)
         actions.addStretch(1)
         lay.addLayout(actions)
@@ -318,9 +328,13 @@ class TitlePage(QWidget):
             b.setEnabled(False)
             b.setText("  Download")
             b.setToolTip("Offline downloads are not available here.")
+            self.download_options_button.setVisible(False)
             return
         info = self._download_info()
-        b.setEnabled(not (info is None and (self._ctx.offline or bool(service.error))))
+        unusable = bool(service.error) and not service.passphrase_wanted  # a passphrase: Download asks it
+        b.setEnabled(not (info is None and (self._ctx.offline or unusable)))
+        self.download_options_button.setVisible(info is None)
+        self.download_options_button.setEnabled(b.isEnabled())
         ep = self.detail.find_episode(target[1]) if self.detail is not None and target[1] else None
         what = f" S{self._season_of(ep)}:E{ep.number}" if ep is not None else ""
         if info is None:
@@ -354,6 +368,7 @@ class TitlePage(QWidget):
             service.add(*target, quality=str(self._ctx.settings["downloads.quality"]))
             self.download_button.setText("  Preparing…")
             self.download_button.setEnabled(False)
+            self.download_options_button.setEnabled(False)
             return
         m = self.download_menu
         m.clear()
@@ -365,6 +380,35 @@ class TitlePage(QWidget):
         m.addSeparator()
         m.addAction("Go to Downloads", self.showDownloads.emit)
         m.popup(self.download_button.mapToGlobal(self.download_button.rect().bottomLeft()))
+
+    def open_download_options(self) -> None:
+        """Download with choices for this one title (the Download button uses the settings)."""
+        from ui.views.download_options import DownloadOptionsDialog, default_choices  # noqa: PLC0415
+
+        target = self.download_target()
+        if self._ctx.downloads is None or target is None or self.detail is None:
+            return
+        what = self.download_button.text().strip().removeprefix("Download").strip()
+        dialog = DownloadOptionsDialog(f"{self.detail.title} {what}".strip(), default_choices(self._ctx.settings),
+                                       self)
+        dialog.accepted.connect(lambda: self._download_with(target, dialog.choices))
+        dialog.finished.connect(lambda _result: self._options_closed(dialog))
+        self.options_dialog = dialog
+        dialog.open()
+
+    def _options_closed(self, dialog: DownloadOptionsDialog) -> None:
+        if self.options_dialog is dialog:
+            self.options_dialog = None
+        dialog.deleteLater()
+
+    def _download_with(self, target: tuple[str, str | None], c: DownloadChoices) -> None:
+        service = self._ctx.downloads
+        if service is None:
+            return
+        service.add(*target, quality=c.quality, audio=list(c.audio), subtitles=list(c.subtitles), format=c.format)
+        self.download_button.setText("  Preparing…")
+        self.download_button.setEnabled(False)
+        self.download_options_button.setEnabled(False)
 
     def _season_of(self, ep: Episode) -> int:
         d = self.detail
