@@ -20,6 +20,7 @@ import httpx
 from marquee import paths
 from marquee.clock import Clock, SystemClock
 from marquee.errors import NetworkError, ServiceError
+from marquee.tls import ssl_context
 
 DEMO_EMAIL = "demo@marquee.test"
 DEMO_PASSWORD = "marquee"
@@ -234,7 +235,7 @@ class ServiceClient(_Base):
                  timeout: float = 10.0, transport: httpx.BaseTransport | None = None, clock: Clock | None = None) -> None:
         super().__init__(base_url, device_id=device_id, device_name=device_name, clock=clock)
         self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-                                  transport=transport)
+                                  transport=transport, verify=ssl_context())
 
     def close(self) -> None:
         self._http.close()
@@ -341,7 +342,8 @@ class AsyncServiceClient(_Base):
                  clock: Clock | None = None) -> None:
         super().__init__(base_url, device_id=device_id, device_name=device_name, clock=clock)
         self._http = httpx.AsyncClient(base_url=self.base_url,
-                                       timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), transport=transport)
+                                       timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), transport=transport,
+                                       verify=ssl_context())
 
     async def aclose(self) -> None:
         await self._http.aclose()

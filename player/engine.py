@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from marquee.clock import Clock, SystemClock
+from marquee.tls import ssl_context
 from player.control import EventCallback, PlayRequest, SnapshotCallback
 from player.events import PlaybackSnapshot, PlaybackSummary, PlayerEvent, TrackInfo
 from player.oca.store import OcaStatsStore
@@ -43,6 +44,7 @@ def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) ->
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=True,
         headers={"User-Agent": "Marquee/0.1"},
+        verify=ssl_context(),
     )
 
 

@@ -39,8 +39,10 @@ def http_upload(base_url: str, timeout: float = 10.0) -> Upload:
     """POST batches to ``<base_url>/v1/telemetry/batches`` (no credentials, no cookies)."""
     import httpx
 
+    from marquee.tls import ssl_context
+
     client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
-                          headers={"User-Agent": APP})
+                          headers={"User-Agent": APP}, verify=ssl_context())
     url = base_url.rstrip("/") + "/v1/telemetry/batches"
 
     def upload(body: bytes) -> int | None:
