@@ -8,11 +8,12 @@ alone. Content: the quick demo build (16 s titles, top rung 1080p at 5 Mbit/s), 
 under ``--home`` (default /tmp/marquee-bench, shared with the engine benchmark), or
 ``--content DIR``. A run downloads ``--titles`` films at ``max`` quality (video + one audio).
 
-1. Download throughput of ``DownloadManager`` (parallel segments, AES-GCM, fsync, journal) vs
+1. Download throughput of ``DownloadManager`` (parallel segments, AES-GCM, pack, journal) vs
    the engine's plain streaming fetch of the *same* segments (``player.fetch.Fetcher``, one
    segment after the other as a playback session does, nothing written). Goal >= 0.9x.
    Also with OCA links shaped to ``--link-mbps`` (the realistic case: the link is the limit).
-2. Where the client's CPU goes, per MB: fetch, AES-GCM sealing, write + fsync, journal commits.
+2. Where the client's CPU goes, per MB: fetch, AES-GCM sealing, storing (pack, and one file per
+   segment for comparison), journal commits.
 3. Decryption throughput (``drm.crypto.open_range`` of stored top-rung segments, from disk) vs
    the top rung's bitrate: the headroom factor. Goal > 1000x.
 
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,6 +94,7 @@ async def streaming_fetch(url: str, device: str, titles: dict[str, list[str]]) -
     from player.fetch import Fetcher, FetchTarget, OcaPool
     from player.oca.ranking import OcaRanker
 
+    quiesce()
     start, cpu = time.perf_counter(), time.process_time()
     client = ServiceClient(url, device_id=device)
     client.login()
@@ -111,14 +114,34 @@ async def streaming_fetch(url: str, device: str, titles: dict[str, list[str]]) -
     return total, seconds, cpu
 
 
+def quiesce() -> None:
+    """Before each timed run: no dirty pages of an earlier run (the no-fsync breakdown leaves
+    ~100 MB) are being written back in the background, stealing CPU from this one."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def discard(r: dict[str, Any], folder: Path) -> None:
+    """A run's files go once measured: the next runs write to a disk in the same state."""
+    r["d"].close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 class NoFsync:
-    """Breakdown only: the same path without durability."""
+    """Breakdown only: the same path without durability (no fsync, no fdatasync)."""
 
     def write(self, path: Path, data: bytes) -> None:
         path.write_bytes(data)
 
     def sync(self, folder: Path) -> None:
         pass
+
+    def open_pack(self, path: Path, size: int) -> Any:
+        from downloads.storage import PackFile
+
+        pack = PackFile(path, size)
+        pack.flush = lambda: None  # type: ignore[method-assign]
+        return pack
 
 
 def download(svc: Service, tmp: Path, name: str, titles: list[str], parallel: int,
@@ -153,6 +176,7 @@ def download(svc: Service, tmp: Path, name: str, titles: list[str], parallel: in
 
     d.journal.mark_done_many = counted  # type: ignore[method-assign]
     files = {r.id: [f.path for f in d.journal.files(r.id, done=False)] for r in rows}
+    quiesce()
     start, cpu = time.perf_counter(), time.process_time()
     d.run_blocking(only={r.id for r in rows})
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -163,36 +187,54 @@ def download(svc: Service, tmp: Path, name: str, titles: list[str], parallel: in
     return out
 
 
-def micro(stored: list[Path], key: bytes) -> dict[str, float]:
-    """Per-MB costs of the download's own steps on real segments, one thread."""
+def micro(sizes: list[int], key: bytes) -> dict[str, float]:
+    """Per-MB costs of the download's own steps on segment-sized data, one thread: sealing,
+    storing as one file each (write, fsync, rename: the layout before packs) and into a
+    pack (pwrite, one fdatasync per ``commit_files``), and a journal commit."""
     from downloads.journal import Journal
+    from downloads.manager import DownloadSettings
     from downloads.plan import Plan, PlannedFile
     from downloads.storage import AtomicWriter, fsync_dir
     from drm.crypto import seal
 
     tmp = Path(tempfile.mkdtemp(prefix="marquee-bench-dl-micro-"))
-    plain = [os.urandom(p.stat().st_size) for p in stored]  # incompressible, like media
-    mb = sum(len(p) for p in plain) / 1e6
+    plain = [os.urandom(n) for n in sizes]  # incompressible, like media
+    mb = sum(sizes) / 1e6
     cpu = time.process_time()
     blobs = [seal(key, f"x/{i}", p) for i, p in enumerate(plain)]
     seal_cpu = time.process_time() - cpu
     writer = AtomicWriter()
+    quiesce()
     start, cpu = time.perf_counter(), time.process_time()
     for i, blob in enumerate(blobs):
         writer.write(tmp / f"f{i}", blob)
     fsync_dir(tmp)
-    write_s, write_cpu = time.perf_counter() - start, time.process_time() - cpu
+    files_s, files_cpu = time.perf_counter() - start, time.process_time() - cpu
+    quiesce()
+    every = DownloadSettings().commit_files
+    start, cpu = time.perf_counter(), time.process_time()
+    pack, end = writer.open_pack(tmp / "pack", 0), 0
+    for i, blob in enumerate(blobs):
+        pack.write_at(end, blob)
+        end += len(blob)
+        if i % every == every - 1:
+            pack.flush()
+    pack.flush()
+    pack.close()
+    pack_s, pack_cpu = time.perf_counter() - start, time.process_time() - cpu
     journal = Journal(tmp / "j.sqlite3")
     plan = Plan(b"", "r", 0, 0, (), (), tuple(PlannedFile(f"p{i}", "media", 1) for i in range(len(blobs))), 1.0)
     journal.create("d", title_id="t", episode_id=None, label="l", media_id="m", quality="q", plan=plan, path="x",
                    license={}, license_id="L", now=0.0)
     start = time.perf_counter()
     for i in range(len(blobs)):
-        journal.mark_done("d", f"p{i}", 1, 1)
+        journal.mark_done("d", f"p{i}", 1, 1, 0)
     commit_s = (time.perf_counter() - start) / len(blobs)
     journal.close()
-    return {"seal_ms_per_mb": seal_cpu / mb * 1000, "write_ms_per_file": write_s / len(blobs) * 1000,
-            "write_cpu_ms_per_mb": write_cpu / mb * 1000, "commit_ms": commit_s * 1000}
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"seal_ms_per_mb": seal_cpu / mb * 1000, "files_ms_per_file": files_s / len(blobs) * 1000,
+            "files_cpu_ms_per_mb": files_cpu / mb * 1000, "pack_ms_per_file": pack_s / len(blobs) * 1000,
+            "pack_cpu_ms_per_mb": pack_cpu / mb * 1000, "commit_ms": commit_s * 1000}
 
 
 def decrypt_rate(d: Any, rows: list[Any]) -> float:
@@ -206,18 +248,16 @@ def decrypt_rate(d: Any, rows: list[Any]) -> float:
         media = [f for f in d.journal.files(row.id, done=True) if f.kind == "media" and f.path.startswith(row.rung_id)]
         start = time.perf_counter()
         for f in media:
-            nbytes += len(open_range(key, f"{row.id}/{f.path}", lambda o, n, p=f.path: tf.read_at(p, o, n),
-                                     tf.file(f.path).stat().st_size))
+            read_at, size = tf.reader(f)
+            nbytes += len(open_range(key, f"{row.id}/{f.path}", read_at, size))
         seconds += time.perf_counter() - start
     return nbytes / seconds
 
 
 def measure_extras(r: dict[str, Any]) -> tuple[float, dict[str, float], int]:
-    from downloads.storage import TitleFiles
-
     d, rows = r["d"], r["rows"]
-    top = [TitleFiles(Path(row.path)).file(p) for row in rows for p in r["files"][row.id]
-           if p.startswith(row.rung_id) and "init" not in p]
+    top = [f.plain_bytes for row in rows for f in d.journal.files(row.id, done=True)
+           if f.path.startswith(row.rung_id) and f.kind == "media"]
     return decrypt_rate(d, rows), micro(top[:24], d.drm.content_key(rows[0].license)), rows[0].bandwidth
 
 
@@ -259,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
                         extras = measure_extras(r)
                 if rep >= 0:
                     res[name].append(r["bytes"] / r["seconds"])
-                r["d"].close()
+                discard(r, tmp / f"{name}-{rep}")
             if rep >= 0 and rep < args.link_repeats:
                 svc.link_rate(int(args.link_mbps * 1000))
                 try:
@@ -267,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
                     n, s, _ = asyncio.run(streaming_fetch(svc.url, f"link-stream-{rep}", r["files"]))
                     res["dl_link"].append(r["bytes"] / r["seconds"])
                     res["stream_link"].append(n / s)
-                    r["d"].close()
+                    discard(r, tmp / f"link-{rep}")
                 finally:
                     svc.link_rate(None)
         dec, costs, top_bps = extras
@@ -293,9 +333,10 @@ def run(args: argparse.Namespace) -> int:
     for label, bps, base in table:
         print(f"{label:<62} {bps / 1e6:8.1f} {bps / base:12.2f}x")
     print(f"\nclient CPU per MB (ms): streaming fetch {med(res['stream_cpu']):.2f}, download {med(res['dl_cpu']):.2f} "
-          f"(of which, one thread, measured alone: AES-GCM seal {costs['seal_ms_per_mb']:.2f}, write+fsync "
-          f"{costs['write_cpu_ms_per_mb']:.2f})")
-    print(f"write+fsync+rename: {costs['write_ms_per_file']:.1f} ms wall per file; journal commit "
+          f"(of which, one thread, measured alone: AES-GCM seal {costs['seal_ms_per_mb']:.2f}, pack write+flush "
+          f"{costs['pack_cpu_ms_per_mb']:.2f}; one file per segment instead: {costs['files_cpu_ms_per_mb']:.2f})")
+    print(f"storing a segment: {costs['pack_ms_per_file']:.2f} ms wall into the pack, "
+          f"{costs['files_ms_per_file']:.2f} ms as its own file (write+fsync+rename); journal commit "
           f"{costs['commit_ms']:.1f} ms wall each; files per commit in the download: "
           f"{med(res['files_per_commit']):.1f}")
     print(f"\n{'decryption from disk (AES-256-GCM, top-rung segments)':<62} {dec / 1e6:8.1f} MB/s")

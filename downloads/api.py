@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import functools
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -175,7 +174,7 @@ class Downloads:
         self.journal.create(lic.content_id, title_id=lic.title_id, episode_id=lic.episode_id, label=label,
                             media_id=info.media_id, quality=quality, plan=plan, path=str(files.folder),
                             license=document, license_id=lic.license_id, now=self.clock.wall())
-        self.journal.mark_done_many(lic.content_id, [(path, files.file(path).stat().st_size, len(data))
+        self.journal.mark_done_many(lic.content_id, [(path, files.file(path).stat().st_size, len(data), None)
                                                      for path, data in plan.manifests()])
         row = self.journal.get(lic.content_id)
         assert row is not None
@@ -310,10 +309,9 @@ class Downloads:
         files = TitleFiles(Path(row.path))
         damaged: builtins.list[str] = []
         for f in self.journal.files(did, done=True):
-            path = files.file(f.path)
             try:
-                size = path.stat().st_size
-                open_range(key, f"{did}/{f.path}", functools.partial(files.read_at, f.path), size)
+                read_at, size = files.reader(f)
+                open_range(key, f"{did}/{f.path}", read_at, size)
             except (DownloadDamaged, OSError):
                 damaged.append(f.path)
         return damaged

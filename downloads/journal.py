@@ -1,7 +1,9 @@
 """The downloads journal (SQLite, WAL, synchronous=FULL): the one source of truth about
 what is downloaded. A file counts as finished only when its row says ``done=1``, which is
-written after the encrypted file was fsynced and renamed into place; so after ``kill -9``
-or a power cut, resuming refetches exactly the files that are not marked done.
+written after its encrypted blob is durable (the title's pack flushed, or its own file
+fsynced and renamed into place); so after ``kill -9`` or a power cut, resuming refetches
+exactly the files that are not marked done. ``pack_offset`` says where a finished file is:
+at that offset of the title's pack, or (``NULL``) in its own file.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS downloads (
 CREATE TABLE IF NOT EXISTS files (
     download_id TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
     est_bytes INTEGER NOT NULL, stored_bytes INTEGER, plain_bytes INTEGER, done INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (download_id, path));
+    pack_offset INTEGER, PRIMARY KEY (download_id, path));
 CREATE TABLE IF NOT EXISTS pending_releases (license_id TEXT PRIMARY KEY, queued_at REAL NOT NULL);
 """
 
@@ -68,6 +70,7 @@ class FileRow:
     stored_bytes: int | None
     plain_bytes: int | None
     done: bool
+    pack_offset: int | None = None  # where the sealed blob starts in the title's pack; None: its own file
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,14 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Journals written before packs existed: every stored file is its own file (NULL)."""
+        with self._lock:
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(files)")}
+            if "pack_offset" not in columns:
+                self._db.execute("ALTER TABLE files ADD COLUMN pack_offset INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -179,27 +190,36 @@ class Journal:
         sql = "SELECT * FROM files WHERE download_id=?" + ("" if done is None else " AND done=?")
         args: tuple[Any, ...] = (download_id,) if done is None else (download_id, int(done))
         return [FileRow(r["path"], r["kind"], r["seq"], r["est_bytes"], r["stored_bytes"], r["plain_bytes"],
-                        bool(r["done"])) for r in self._rows(sql + " ORDER BY seq", args)]
+                        bool(r["done"]), r["pack_offset"]) for r in self._rows(sql + " ORDER BY seq", args)]
 
-    def mark_done(self, download_id: str, path: str, stored_bytes: int, plain_bytes: int) -> None:
-        """Record a finished file (call only after its encrypted file is fsynced and renamed)."""
-        self.mark_done_many(download_id, [(path, stored_bytes, plain_bytes)])
+    def mark_done(self, download_id: str, path: str, stored_bytes: int, plain_bytes: int,
+                  pack_offset: int | None = None) -> None:
+        """Record a finished file (call only once its encrypted blob is durable)."""
+        self.mark_done_many(download_id, [(path, stored_bytes, plain_bytes, pack_offset)])
 
-    def mark_done_many(self, download_id: str, done: Sequence[tuple[str, int, int]]) -> None:
-        """Record finished files ``(path, stored_bytes, plain_bytes)`` in one transaction (one
-        fsync of the WAL): call only after their encrypted files and the directory are fsynced."""
+    def mark_done_many(self, download_id: str, done: Sequence[tuple[str, int, int, int | None]]) -> None:
+        """Record finished files ``(path, stored_bytes, plain_bytes, pack_offset)`` in one
+        transaction (one fsync of the WAL): call only after their blobs are durable (the pack
+        flushed; own files fsynced, renamed, and their directory fsynced)."""
         if not done:
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    "UPDATE files SET done=1, stored_bytes=?, plain_bytes=? WHERE download_id=? AND path=?",
-                    [(stored, plain, download_id, path) for path, stored, plain in done])
+                    "UPDATE files SET done=1, stored_bytes=?, plain_bytes=?, pack_offset=? "
+                    "WHERE download_id=? AND path=?",
+                    [(stored, plain, offset, download_id, path) for path, stored, plain, offset in done])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def pack_end(self, download_id: str) -> int:
+        """Where the last recorded blob of the title's pack ends: bytes beyond are unrecorded."""
+        r = self._rows("SELECT COALESCE(MAX(pack_offset + stored_bytes), 0) AS e FROM files "
+                       "WHERE download_id=? AND done=1 AND pack_offset IS NOT NULL", (download_id,))[0]
+        return int(r["e"])
 
     def manifest_path(self, download_id: str) -> str:
         """The stored entry point of a download (its first file of kind ``manifest``)."""

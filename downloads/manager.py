@@ -1,6 +1,6 @@
 """The download manager: a queue of titles, each fetched with parallel segment downloads
 through the streaming fetcher (same OCA ranking and failover), encrypted in memory and
-written crash-safely; progress as events.
+appended to the title's pack (``downloads.storage``), recorded once durable; progress as events.
 
 Runs on one asyncio loop. Pause, resume and delete are journal state changes: the run
 loop polls the journal, so a ``marquee download pause`` from another process and the
@@ -15,6 +15,7 @@ import asyncio
 import collections
 import errno
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Awaitable, Callable
 import httpx
 
 from downloads.journal import DownloadRow, FileRow, Journal, Totals
-from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
+from downloads.storage import AtomicWriter, FileWriter, Pack, TitleFiles, free_space
 from drm.crypto import seal
 from marquee.clock import Clock
 from marquee.errors import MarqueeError, StorageError
@@ -43,10 +44,10 @@ KeyProvider = Callable[[DownloadRow], bytes]
 class DownloadSettings:
     parallel_titles: int = 2
     parallel_segments: int = 4  # fetches in flight per title
-    parallel_writes: int = 8  # seal + write + fsync in flight per title (fsync latency, not CPU, is their cost)
+    parallel_writes: int = 2  # seal + write into the pack in flight per title (no fsync: that is the commit's)
     buffer_bytes: int = 48 << 20  # fetched bytes waiting to be stored, per title (bounds the memory)
     commit_every_s: float = 0.25  # stored files are recorded in batches: at most this late...
-    commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: directory + journal)
+    commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: pack + journal)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
@@ -106,6 +107,10 @@ class DownloadManager:
         """Download queued titles (and those a crash left 'downloading') until none is left."""
         try:
             while True:
+                # Cleared before looking, never after: a title that ends while we look sets it
+                # again, and the wait below returns at once (a clear after the checks lost that
+                # wakeup and idled a full poll_s after every title).
+                self.wakeup.clear()
                 self._reap()
                 await asyncio.to_thread(self._stop_changed)
                 queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
@@ -116,7 +121,6 @@ class DownloadManager:
                     self._active[row.id] = task
                 if not self._active and not waiting and not forever:
                     return
-                self.wakeup.clear()
                 try:
                     await asyncio.wait_for(self.wakeup.wait(), self.settings.poll_s)
                 except asyncio.TimeoutError:
@@ -141,7 +145,9 @@ class DownloadManager:
         blocks the event loop (the fetches)."""
         for did, task in list(self._active.items()):
             row = self.journal.get(did)
-            if (row is None or row.state not in ("queued", "downloading")) and not task.done():
+            # Only the user's changes: "completed" or "failed" are the title's own last step,
+            # and cancelling it there would drop its final progress event.
+            if (row is None or row.state == "paused") and not task.done():
                 log.info("download %s: %s", did, "deleted" if row is None else row.state)
                 task.get_loop().call_soon_threadsafe(task.cancel)
 
@@ -164,6 +170,10 @@ class DownloadManager:
             else:
                 await self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
                                                   "it is paused: check the download folder, then resume.")
+        except Exception:  # a bug: stop this title (left "downloading", the loop would restart it forever)
+            log.exception("download %s failed unexpectedly", row.id)
+            await self._set(row.id, "failed", "The download stopped because of an internal error; "
+                                              "resume it to try again.")
 
     async def _set(self, did: str, state: str, message: str = "") -> None:
         """Move ``did`` to ``state`` (unless the UI paused or deleted it meanwhile); progress event."""
@@ -185,17 +195,30 @@ class DownloadManager:
             bases, names, order, refresh = await self.sources(row)
             fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                               self._fetch_event(row.id), refresh=refresh)
-            await self._fetch_all(row, files, fetcher, key, todo, totals)
+            end = await asyncio.to_thread(self.journal.pack_end, row.id)
+            pack = await asyncio.to_thread(self.writer.open_pack, files.pack, end)
+            try:
+                await self._fetch_all(row, _PackSpace(pack, end), fetcher, key, todo, totals, files.folder)
+            finally:
+                await asyncio.to_thread(self._close_pack, row.id, pack)
         left = await asyncio.to_thread(self.journal.files, row.id, done=False)
         if left:
             raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
         await self._set(row.id, "completed")
 
+    def _close_pack(self, did: str, pack: Pack) -> None:
+        """Blobs written but not recorded (a pause, a full disk, a failed commit) are cut off
+        now, which gives their space back at once; a crash leaves them to the next start."""
+        try:
+            pack.truncate(self.journal.pack_end(did))
+        finally:
+            pack.close()
+
     def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals]:
         """In a worker thread: clear what a crash left behind, check the disk space."""
         files.ensure()
         files.remove_partials()
-        files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True))
+        files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True) if f.pack_offset is None)
         todo = self.journal.files(row.id, done=False)
         totals = self.journal.totals(row.id)
         if todo:
@@ -205,13 +228,13 @@ class DownloadManager:
                 raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
         return todo, totals
 
-    async def _fetch_all(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes,
-                         todo: list[FileRow], totals: Totals) -> None:
+    async def _fetch_all(self, row: DownloadRow, pack: "_PackSpace", fetcher: Fetcher, key: bytes,
+                         todo: list[FileRow], totals: Totals, folder: Path) -> None:
         """The pipeline of one title: fetch on the event loop (``parallel_segments`` at a time),
-        seal + write + fsync + rename in a thread pool (AES-GCM and fsync release the GIL), and
-        batched commits: one directory fsync and one journal transaction for the files stored
-        in the last ``commit_every_s`` (or ``commit_files`` of them, whichever comes first).
-        A crash loses at most that much work: the unrecorded files are fetched again."""
+        seal + write into the pack in a thread pool, and batched commits: one pack fdatasync
+        and one journal transaction for the files stored in the last ``commit_every_s`` (or
+        ``commit_files`` of them, whichever comes first). A crash loses at most that much
+        work: the unrecorded blobs are cut off the pack and fetched again."""
         loop = asyncio.get_running_loop()
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
         buffered = _ByteBudget(self.settings.buffer_bytes)  # fetched, not yet stored
@@ -228,7 +251,7 @@ class DownloadManager:
                 self._note_bytes(row.id, item.stored_bytes)
             self.on_progress(self._progress(row.id, "downloading", tally))
 
-        commits = _GroupCommit(self.journal, self.writer, row.id, files.folder, committed)
+        commits = _GroupCommit(self.journal, pack.pack, row.id, committed)
         writes: list[asyncio.Future[Stored]] = []
 
         async def one(f: FileRow) -> None:
@@ -239,7 +262,7 @@ class DownloadManager:
                 except BaseException:
                     buffered.release(f.est_bytes)
                     raise
-            stored = loop.run_in_executor(pool, self._seal_and_store, files, key, f"{row.id}/{f.path}",
+            stored = loop.run_in_executor(pool, self._seal_and_store, pack, folder, key, f"{row.id}/{f.path}",
                                           f.path, result.data)
             stored.add_done_callback(lambda _: buffered.release(f.est_bytes))
             writes.append(stored)
@@ -272,19 +295,22 @@ class DownloadManager:
             except Exception as exc:  # the files stay unrecorded: removed and fetched again next time
                 log.warning("download %s: recording finished files failed: %s", row.id, exc)
 
-    def _seal_and_store(self, files: TitleFiles, key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
-        """In a worker thread: encrypt in memory, then write crash-safely (file fsynced, renamed)."""
+    def _seal_and_store(self, pack: "_PackSpace", folder: Path, key: bytes, label: str, relpath: str,
+                        data: bytes) -> "Stored":
+        """In a worker thread: encrypt in memory, then write into the pack (durable at the
+        next commit's flush)."""
         blob = seal(key, label, data)
-        free = self.space(files.folder)
+        free = self.space(folder)
         if free < len(blob) + self.settings.reserve_bytes:
             raise DiskFull(f"{_mb(free)} free, {_mb(len(blob) + self.settings.reserve_bytes)} needed")
+        offset = pack.reserve(len(blob))
         try:
-            self.writer.write(files.file(relpath), blob)
-        except OSError as exc:
+            pack.pack.write_at(offset, blob)
+        except OSError as exc:  # the reserved range stays unrecorded: cut off or skipped at resume
             if exc.errno == errno.ENOSPC:
                 raise DiskFull(str(exc)) from exc
             raise
-        return Stored(relpath, len(blob), len(data))
+        return Stored(relpath, len(blob), len(data), offset)
 
     def _fetch_event(self, did: str) -> Callable[[PlayerEvent], None]:
         def emit(event: PlayerEvent) -> None:
@@ -319,11 +345,26 @@ class DownloadManager:
 
 @dataclass(frozen=True)
 class Stored:
-    """A file sealed, written, fsynced and renamed into place; not yet recorded."""
+    """A file sealed and written into the pack at ``offset``; not yet flushed nor recorded."""
 
     path: str
     stored_bytes: int
     plain_bytes: int
+    offset: int
+
+
+class _PackSpace:
+    """The title's pack and its end: each blob gets its own range, so writers run in parallel."""
+
+    def __init__(self, pack: Pack, end: int) -> None:
+        self.pack = pack
+        self._end = end
+        self._lock = threading.Lock()
+
+    def reserve(self, n: int) -> int:
+        with self._lock:
+            offset, self._end = self._end, self._end + n
+            return offset
 
 
 class _ByteBudget:
@@ -358,16 +399,14 @@ class _Tally:
 
 
 class _GroupCommit:
-    """Records stored files in the journal: one directory fsync (the renames become durable)
-    and then one transaction for everything stored since the last commit. A file is
-    recorded only after both its own fsync (in ``_seal_and_store``) and the directory's."""
+    """Records stored files in the journal: one pack flush (fdatasync: the blobs written so
+    far become durable) and then one transaction for everything stored since the last
+    commit. A file is recorded only after a flush that followed its write."""
 
-    def __init__(self, journal: Journal, writer: FileWriter, did: str, folder: Path,
-                 on_commit: Callable[[list[Stored]], None]) -> None:
+    def __init__(self, journal: Journal, pack: Pack, did: str, on_commit: Callable[[list[Stored]], None]) -> None:
         self.journal = journal
-        self.writer = writer
+        self.pack = pack
         self.did = did
-        self.folder = folder
         self.on_commit = on_commit
         self.pending: dict[str, Stored] = {}
         self.recorded: set[str] = set()
@@ -390,8 +429,8 @@ class _GroupCommit:
             self.on_commit(batch)
 
     def _commit(self, batch: list[Stored]) -> None:
-        self.writer.sync(self.folder)
-        self.journal.mark_done_many(self.did, [(i.path, i.stored_bytes, i.plain_bytes) for i in batch])
+        self.pack.flush()
+        self.journal.mark_done_many(self.did, [(i.path, i.stored_bytes, i.plain_bytes, i.offset) for i in batch])
 
 
 def make_progress(did: str, state: str, message: str, files: int, files_done: int, bytes_done: int,

@@ -77,8 +77,8 @@ def prepare_playback(d: Downloads, did: str, *, online: bool = True, start_s: fl
                              check.now, revoked)
     key = d.drm.content_key(document)
     gate = _Gate(d, times, check.mark)
-    known = frozenset(f.path for f in d.journal.files(did, done=True))
-    transport = OfflineTransport({did: OfflineTitle(TitleFiles(Path(row.path)), key, known, gate)})
+    stored = {f.path: f for f in d.journal.files(did, done=True)}
+    transport = OfflineTransport({did: OfflineTitle(TitleFiles(Path(row.path)), key, stored, gate)})
     start = row.position_s if start_s is None else start_s
     if start_s is None and row.duration_s and start >= row.duration_s - 5:
         start = 0.0  # finished last time: from the start

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from downloads.plan import safe_relpath
-from downloads.storage import TitleFiles
+from downloads.storage import Located, TitleFiles
 from drm.crypto import HEADER_SIZE, open_range, plain_length
 from drm.errors import DownloadDamaged
 from marquee.errors import MarqueeError
@@ -42,7 +42,7 @@ def offline_url(download_id: str, path: str = "manifest.mpd") -> str:
 class OfflineTitle:
     files: TitleFiles
     key: bytes
-    known: frozenset[str]  # stored paths (from the journal)
+    stored: Mapping[str, Located]  # the journal's finished files by path: where each one is
     gate: Callable[[], None] = lambda: None  # raises a LicenseError when playback must stop
 
 
@@ -65,20 +65,16 @@ class OfflineTransport(httpx.AsyncBaseTransport):
             path = safe_relpath(rest)
         except MarqueeError:
             return _error(request, 404, "bad path")
-        if path not in title.known:
+        where = title.stored.get(path)
+        if where is None:
             return _error(request, 404, f"{path} is not part of this download")
         title.gate()
-        file = title.files.file(path)
-        try:
-            size = file.stat().st_size
-        except FileNotFoundError:
-            raise DownloadDamaged(f"{did}/{path}: the stored file is missing") from None
         label = f"{did}/{path}"
-
-        def read_at(offset: int, length: int) -> bytes:
-            return title.files.read_at(path, offset, length)
-
-        total = await asyncio.to_thread(lambda: plain_length(read_at(0, HEADER_SIZE), label))
+        try:
+            read_at, size = title.files.reader(where)
+            total = await asyncio.to_thread(lambda: plain_length(read_at(0, HEADER_SIZE), label))
+        except FileNotFoundError:
+            raise DownloadDamaged(f"{label}: the stored file is missing") from None
         headers = {"Content-Type": _TYPES.get("." + path.rsplit(".", 1)[-1], "application/octet-stream"),
                    "Accept-Ranges": "bytes"}
         start, end, status = 0, total - 1, 200

@@ -108,3 +108,18 @@ def make_downloads(tmp_path: Path, home: Path) -> Iterator[MakeDownloads]:
     yield make
     for d in made:
         d.close()
+
+
+def flip_stored_byte(d: Downloads, did: str, path: str, at: int, mask: int = 0x01) -> None:
+    """Flip one bit ``at`` bytes into the sealed blob of ``path``, wherever it is stored
+    (the title's pack, or its own file)."""
+    from downloads.storage import TitleFiles
+
+    f = next(f for f in d.journal.files(did, done=True) if f.path == path)
+    files = TitleFiles(Path(d.journal.get(did).path))  # type: ignore[union-attr]
+    where, base = (files.pack, f.pack_offset) if f.pack_offset is not None else (files.file(f.path), 0)
+    with open(where, "r+b") as fh:
+        fh.seek(base + at)
+        byte = fh.read(1)[0]
+        fh.seek(base + at)
+        fh.write(bytes([byte ^ mask]))

@@ -15,7 +15,7 @@ from downloads.manager import DownloadProgress, DownloadSettings
 from downloads.offline_transport import offline_url
 from downloads.plan import MANIFEST
 from drm.crypto import HEADER_SIZE
-from tests.downloads.conftest import FILM
+from tests.downloads.conftest import FILM, flip_stored_byte
 
 pytestmark = pytest.mark.slow
 
@@ -98,11 +98,12 @@ def test_a_flipped_byte_is_detected(svc, make_downloads):
     download(d)
     files = d.journal.files(FILM, done=True)
     victim = next(f for f in files if f.kind == "media")
-    path = Path(d.journal.get(FILM).path) / __import__("downloads.plan", fromlist=["stored_name"]).stored_name(victim.path)
-    data = bytearray(path.read_bytes())
-    data[HEADER_SIZE + len(data) // 3] ^= 0x01
-    path.write_bytes(bytes(data))
+    assert victim.pack_offset is not None  # fetched files live in the title's pack
+    flip_stored_byte(d, FILM, victim.path, HEADER_SIZE + (victim.stored_bytes or 0) // 3)
     assert d.verify(FILM) == [victim.path]
+    manifest = next(f for f in files if f.kind == "manifest")
+    flip_stored_byte(d, FILM, manifest.path, 5)  # an own file: its header
+    assert d.verify(FILM) == [manifest.path, victim.path]
 
 
 def test_pause_resume_and_remove_releases_the_license(svc, make_downloads):
@@ -150,39 +151,54 @@ def test_releases_made_offline_are_sent_later(svc, make_downloads):
 
 
 class FullDisk:
-    """A writer that fails with ENOSPC after ``ok`` files (and leaves nothing behind, like AtomicWriter)."""
+    """The real writer, with a disk that fills up after ``ok`` blobs in the pack: the next
+    write gets half its bytes down, then ENOSPC (as a real full disk does)."""
 
     def __init__(self, ok: int) -> None:
-        self.ok = ok
         from downloads.storage import AtomicWriter
 
+        self.ok = ok
         self.inner = AtomicWriter()
 
     def write(self, path: Path, data: bytes) -> None:
-        if self.ok <= 0:
-            path.with_name(path.name + ".part").write_bytes(data[: len(data) // 2])  # half-written...
-            path.with_name(path.name + ".part").unlink()  # ...and cleaned up as the real writer does
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self.ok -= 1
         self.inner.write(path, data)
 
     def sync(self, folder: Path) -> None:
         self.inner.sync(folder)
 
+    def open_pack(self, path: Path, size: int):
+        disk, pack = self, self.inner.open_pack(path, size)
+
+        class Filling:
+            def write_at(self, offset: int, data: bytes) -> None:
+                if disk.ok <= 0:
+                    pack.write_at(offset, data[: len(data) // 2])
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                disk.ok -= 1
+                pack.write_at(offset, data)
+
+            def __getattr__(self, name: str):
+                return getattr(pack, name)
+
+        return Filling()
+
 
 def test_enospc_pauses_cleanly_and_resume_finishes(svc, make_downloads):
-    writer = FullDisk(ok=6)  # the manifest + 5 files
+    from downloads.plan import stored_name
+    from downloads.storage import PACK_NAME
+
+    writer = FullDisk(ok=5)
     d = make_downloads(svc, writer=writer, settings=DownloadSettings(parallel_segments=1, reserve_bytes=0))
     download(d)
     info = d.info(FILM)
     assert info.state == "paused" and "disk is full" in info.message.lower()
-    done = {f.path for f in d.journal.files(FILM, done=True)}
-    assert len(done) == 6
+    done = d.journal.files(FILM, done=True)
+    assert len(done) == 6  # the manifest + 5 blobs
     folder = Path(info.path)
     assert not list(folder.glob("*.part"))
-    from downloads.plan import stored_name
-
-    assert {p.name for p in folder.iterdir()} == {stored_name(p) for p in done}  # nothing else looks complete
+    own = {stored_name(f.path) for f in done if f.pack_offset is None}
+    assert {p.name for p in folder.iterdir()} == own | {PACK_NAME}  # nothing else looks complete
+    assert (folder / PACK_NAME).stat().st_size == d.journal.pack_end(FILM)  # the half-written blob is gone
     assert d.verify(FILM) == []
     writer.ok = 10_000
     d.resume(FILM)
@@ -210,7 +226,7 @@ def test_refusals_from_the_service_reach_the_user(svc, make_downloads):
 
 
 class RecordingWriter:
-    """The real writer, with every write, directory sync and journal commit in order."""
+    """The real writer, with every pack write, pack flush and journal commit in order."""
 
     def __init__(self) -> None:
         from downloads.storage import AtomicWriter
@@ -220,56 +236,88 @@ class RecordingWriter:
 
     def write(self, path: Path, data: bytes) -> None:
         self.inner.write(path, data)
-        self.events.append(("write", path.name))
 
     def sync(self, folder: Path) -> None:
         self.inner.sync(folder)
-        self.events.append(("sync", folder))
+
+    def open_pack(self, path: Path, size: int):
+        events, pack = self.events, self.inner.open_pack(path, size)
+
+        class Recording:
+            def write_at(self, offset: int, data: bytes) -> None:
+                pack.write_at(offset, data)
+                events.append(("write", offset))
+
+            def flush(self) -> None:
+                pack.flush()
+                events.append(("flush", None))
+
+            def __getattr__(self, name: str):
+                return getattr(pack, name)
+
+        return Recording()
 
 
-def test_a_file_is_recorded_only_after_its_write_and_a_later_directory_sync(svc, make_downloads):
-    from downloads.plan import stored_name
-
+def test_a_file_is_recorded_only_after_its_write_and_a_later_flush(svc, make_downloads):
     writer = RecordingWriter()
     d = make_downloads(svc, writer=writer, settings=DownloadSettings(parallel_segments=6, reserve_bytes=0))
     original = d.journal.mark_done_many
 
     def spy(did, done):
-        writer.events.append(("commit", [stored_name(p) for p, _, _ in done]))
+        writer.events.append(("commit", [offset for _, _, _, offset in done if offset is not None]))
         original(did, done)
 
     d.journal.mark_done_many = spy
     download(d, quality="max")
     assert d.info(FILM).state == "completed"
     commits = [e for e in writer.events if e[0] == "commit"]
-    assert sum(len(names) for _, names in commits) == d.info(FILM).files_total
-    for i, (kind, names) in enumerate(writer.events):
+    assert sum(len(offsets) for _, offsets in commits) == d.info(FILM).files_total - 1  # all but the manifest
+    for i, (kind, offsets) in enumerate(writer.events):
         if kind != "commit":
             continue
         before = writer.events[:i]
-        for name in names:
-            written_at = max(j for j, e in enumerate(before) if e == ("write", name))
-            assert any(e[0] == "sync" for e in before[written_at + 1:]), f"{name} recorded before a directory sync"
+        for offset in offsets:
+            written_at = max(j for j, e in enumerate(before) if e == ("write", offset))
+            assert any(e[0] == "flush" for e in before[written_at + 1:]), f"blob at {offset} recorded before a flush"
 
 
-def test_a_complete_but_unrecorded_file_is_removed_and_fetched_again(svc, make_downloads):
-    """kill -9 between a file's rename and its journal commit leaves a whole file nobody vouches for."""
+def test_what_a_crash_left_unrecorded_is_dropped_and_fetched_again(svc, make_downloads):
+    """kill -9 after a blob's write (or an own file's rename) but before the journal commit
+    leaves bytes nobody vouches for: cut off the pack, removed from the folder."""
     from downloads.plan import stored_name
+    from downloads.storage import PACK_NAME
 
     d = make_downloads(svc)
     row = d.add(FILM, quality="low")
     victim = next(f for f in d.journal.files(FILM, done=False) if f.kind == "media")
-    orphan = Path(row.path) / stored_name(victim.path)
-    orphan.write_bytes(b"left by a crash")
-    (Path(row.path) / "other.mqe").write_bytes(b"stray")
+    folder = Path(row.path)
+    (folder / PACK_NAME).write_bytes(b"left by a crash" * 1000)
+    (folder / stored_name(victim.path)).write_bytes(b"an own file left by a crash")
+    (folder / "other.mqe").write_bytes(b"stray")
     seen = spy_paths(svc)
     d.run_blocking(only={FILM})
     assert d.info(FILM).state == "completed" and d.verify(FILM) == []
-    assert victim.path in seen and orphan.read_bytes() != b"left by a crash"
-    assert {p.name for p in Path(row.path).iterdir()} == {stored_name(f.path) for f in d.journal.files(FILM)}
+    assert victim.path in seen
+    assert b"left by a crash" not in (folder / PACK_NAME).read_bytes()
+    assert (folder / PACK_NAME).stat().st_size == d.journal.pack_end(FILM)
+    own = {stored_name(f.path) for f in d.journal.files(FILM) if f.pack_offset is None}
+    assert {p.name for p in folder.iterdir()} == own | {PACK_NAME}
 
 
 def spy_paths(svc) -> list[str]:
     from tests.downloads.test_cli import spy_on_ocas
 
     return spy_on_ocas(svc)
+
+
+def test_an_internal_error_fails_the_title_instead_of_restarting_it_forever(svc, make_downloads):
+    from downloads.storage import AtomicWriter
+
+    class Broken(AtomicWriter):
+        def open_pack(self, path: Path, size: int):
+            raise RuntimeError("a bug")
+
+    d = make_downloads(svc, writer=Broken())
+    download(d, quality="low")  # returns: the title is not restarted in a loop
+    info = d.info(FILM)
+    assert info.state == "failed" and "internal error" in info.message

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from downloads.offline import prepare_playback
 from downloads.offline_transport import OFFLINE_ORIGIN
-from downloads.plan import stored_name
 from drm.crypto import HEADER_SIZE
 from drm.errors import DAMAGED_MESSAGE
 from marquee.clock import FakeClock
@@ -20,7 +18,7 @@ from player.engine import PlaybackEngine
 from player.events import PlaybackState, PlayerEvent
 from player.mpv_adapter import MpvPlayer
 from player.session import SessionSettings
-from tests.downloads.conftest import FILM
+from tests.downloads.conftest import FILM, flip_stored_byte
 
 pytestmark = [pytest.mark.mpv, pytest.mark.slow]
 
@@ -98,12 +96,8 @@ def test_resume_position_seek_audio_and_subtitles(svc, make_downloads):
 
 def test_a_damaged_segment_stops_with_the_redownload_message(svc, make_downloads):
     d = downloaded(svc, make_downloads)
-    row = d.journal.get(FILM)
     victim = next(f for f in d.journal.files(FILM, done=True) if f.path.endswith("-3.m4s") and f.kind == "media")
-    path = Path(row.path) / stored_name(victim.path)
-    data = bytearray(path.read_bytes())
-    data[HEADER_SIZE + 100] ^= 0x80
-    path.write_bytes(bytes(data))
+    flip_stored_byte(d, FILM, victim.path, HEADER_SIZE + 100, 0x80)
     play = Play(prepare_playback(d, FILM, online=False))
     summary, snap = play.finish()
     assert not summary.ok
