@@ -342,9 +342,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{'decryption from disk (AES-256-GCM, top-rung segments)':<62} {dec / 1e6:8.1f} MB/s")
     print(f"{'top rung bitrate':<62} {top_bps / 8e6:8.3f} MB/s")
     print(f"{'headroom factor (decrypt / top-rung bitrate)':<62} {dec * 8 / top_bps:8.0f}x")
-    ok = dl / stream >= 0.9
-    print(f"\ngoal: download >= 0.9x streaming fetch: {'met' if ok else 'NOT met'} ({dl / stream:.2f}x; "
-          f"runs {[round(x / 1e6) for x in res['dl']]} vs {[round(x / 1e6) for x in res['stream']]} MB/s); "
+    # Each download is paired with the streaming fetch run right after it: the machine's
+    # state drifts between repeats (shared cores), far less within a pair.
+    paired = med([d / s for d, s in zip(res["dl"], res["stream"])])
+    ok = paired >= 0.9
+    print(f"\ngoal: download >= 0.9x streaming fetch: {'met' if ok else 'NOT met'} (median of paired ratios "
+          f"{paired:.2f}x; ratio of medians {dl / stream:.2f}x; runs {[round(x / 1e6) for x in res['dl']]} vs "
+          f"{[round(x / 1e6) for x in res['stream']]} MB/s); "
           f"decryption headroom > 1000x: {'met' if dec * 8 / top_bps > 1000 else 'NOT met'}")
     return 0
 

@@ -15,8 +15,6 @@ import asyncio
 import collections
 import errno
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -25,7 +23,7 @@ import httpx
 
 from downloads.journal import DownloadRow, FileRow, Journal, Totals
 from downloads.storage import AtomicWriter, FileWriter, Pack, TitleFiles, free_space
-from drm.crypto import seal
+from drm.crypto import seal_into
 from marquee.clock import Clock
 from marquee.errors import MarqueeError, StorageError
 from player.events import PlayerEvent
@@ -43,9 +41,7 @@ KeyProvider = Callable[[DownloadRow], bytes]
 @dataclass(frozen=True)
 class DownloadSettings:
     parallel_titles: int = 2
-    parallel_segments: int = 4  # fetches in flight per title
-    parallel_writes: int = 2  # seal + write into the pack in flight per title (no fsync: that is the commit's)
-    buffer_bytes: int = 48 << 20  # fetched bytes waiting to be stored, per title (bounds the memory)
+    parallel_segments: int = 2  # fetches in flight per title (x parallel_titles: 4 in all hide the latency)
     commit_every_s: float = 0.25  # stored files are recorded in batches: at most this late...
     commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: pack + journal)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
@@ -99,8 +95,12 @@ class DownloadManager:
         self.space = space
         self.on_progress = on_progress or (lambda p: None)
         self._active: dict[str, asyncio.Task[None]] = {}
+        self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
         self.wakeup = asyncio.Event()
+        # Sealed bytes go here, then straight into a pack: one buffer, reused (the loop stores
+        # one file at a time), so sealing never touches fresh memory.
+        self._sealed = bytearray()
 
     # ------------------------------------------------------------------ loop
     async def run(self, *, only: set[str] | None = None, forever: bool = False) -> None:
@@ -112,7 +112,10 @@ class DownloadManager:
                 # wakeup and idled a full poll_s after every title).
                 self.wakeup.clear()
                 self._reap()
-                await asyncio.to_thread(self._stop_changed)
+                for did in await asyncio.to_thread(self._stopped_by_user, list(self._active)):
+                    if did in self._active and did not in self._stopping:
+                        self._stopping.add(did)
+                        self._active[did].cancel()
                 queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
                 waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
                 for row in waiting[: max(0, self.settings.parallel_titles - len(self._active))]:
@@ -136,20 +139,23 @@ class DownloadManager:
         for did, task in list(self._active.items()):
             if task.done():
                 del self._active[did]
+                self._stopping.discard(did)
                 if not task.cancelled() and task.exception() is not None:
                     log.error("download %s crashed", did, exc_info=task.exception())
 
-    def _stop_changed(self) -> None:
-        """Cancel titles paused or deleted through the journal (by the UI or another process).
-        In a worker thread, as every journal access of the manager: a commit's fsync never
-        blocks the event loop (the fetches)."""
-        for did, task in list(self._active.items()):
+    def _stopped_by_user(self, running: list[str]) -> list[str]:
+        """The titles of ``running`` paused or deleted through the journal (by the UI or another
+        process). In a worker thread, as every journal access of the manager: a commit's fsync
+        never blocks the event loop (the fetches)."""
+        stopped = []
+        for did in running:
             row = self.journal.get(did)
             # Only the user's changes: "completed" or "failed" are the title's own last step,
             # and cancelling it there would drop its final progress event.
-            if (row is None or row.state == "paused") and not task.done():
+            if row is None or row.state == "paused":
                 log.info("download %s: %s", did, "deleted" if row is None else row.state)
-                task.get_loop().call_soon_threadsafe(task.cancel)
+                stopped.append(did)
+        return stopped
 
     # ---------------------------------------------------------------- a title
     async def _download(self, row: DownloadRow) -> None:
@@ -188,23 +194,25 @@ class DownloadManager:
             self.on_progress(progress)
 
     async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
-        todo, totals = await asyncio.to_thread(self._prepare, row, files)
+        todo, totals, key = await asyncio.to_thread(self._prepare, row, files)
         if todo:
-            key = await asyncio.to_thread(self.key_for, row)
-            await self._set(row.id, "downloading")
-            bases, names, order, refresh = await self.sources(row)
+            _, (bases, names, order, refresh) = await asyncio.gather(self._set(row.id, "downloading"),
+                                                                     self.sources(row))
             fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                               self._fetch_event(row.id), refresh=refresh)
-            end = await asyncio.to_thread(self.journal.pack_end, row.id)
-            pack = await asyncio.to_thread(self.writer.open_pack, files.pack, end)
-            try:
-                await self._fetch_all(row, _PackSpace(pack, end), fetcher, key, todo, totals, files.folder)
-            finally:
-                await asyncio.to_thread(self._close_pack, row.id, pack)
-        left = await asyncio.to_thread(self.journal.files, row.id, done=False)
-        if left:
-            raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
+            await self._fetch_all(row, files, fetcher, key, todo, totals)
+
+        def complete() -> None:
+            left = self.journal.files(row.id, done=False)
+            if left:
+                raise StorageError(f"{len(left)} files not downloaded", user_message="The download is incomplete.")
+
+        await asyncio.to_thread(complete)
         await self._set(row.id, "completed")
+
+    def _open_pack(self, did: str, files: TitleFiles) -> "_PackSpace":
+        end = self.journal.pack_end(did)
+        return _PackSpace(self.writer.open_pack(files.pack, end), end)
 
     def _close_pack(self, did: str, pack: Pack) -> None:
         """Blobs written but not recorded (a pause, a full disk, a failed commit) are cut off
@@ -214,8 +222,9 @@ class DownloadManager:
         finally:
             pack.close()
 
-    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals]:
-        """In a worker thread: clear what a crash left behind, check the disk space."""
+    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes]:
+        """In a worker thread: clear what a crash left behind, check the disk space, open the
+        content key (when there is something to fetch)."""
         files.ensure()
         files.remove_partials()
         files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True) if f.pack_offset is None)
@@ -226,20 +235,24 @@ class DownloadManager:
             free = self.space(files.folder)
             if free < need:
                 raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
-        return todo, totals
+        return todo, totals, self.key_for(row) if todo else b""
 
-    async def _fetch_all(self, row: DownloadRow, pack: "_PackSpace", fetcher: Fetcher, key: bytes,
-                         todo: list[FileRow], totals: Totals, folder: Path) -> None:
-        """The pipeline of one title: fetch on the event loop (``parallel_segments`` at a time),
-        seal + write into the pack in a thread pool, and batched commits: one pack fdatasync
-        and one journal transaction for the files stored in the last ``commit_every_s`` (or
-        ``commit_files`` of them, whichever comes first). A crash loses at most that much
-        work: the unrecorded blobs are cut off the pack and fetched again."""
-        loop = asyncio.get_running_loop()
+    async def _fetch_all(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes,
+                         todo: list[FileRow], totals: Totals) -> None:
+        """The pipeline of one title, all on the event loop: fetch (``parallel_segments`` at a
+        time), seal and write into the pack, and batched commits in a worker thread: one pack
+        fdatasync and one journal transaction for the files stored in the last
+        ``commit_every_s`` (or ``commit_files`` of them, whichever comes first). A crash loses
+        at most that much work: the unrecorded blobs are cut off the pack and fetched again.
+
+        Sealing and writing stay on the loop: AES-GCM and a write into the page cache cost
+        ~0.5 ms per MB, while handing every file to a thread and back cost ~1.5 ms per MB of
+        CPU (futex wakeups, GIL hand-offs; measured in benchmarks/downloads.py). A write never
+        waits for the disk: durability is the commit's fdatasync, in a thread. A file slot is
+        held until its file is stored and, past ``commit_files``, committed: unflushed data
+        stays bounded, so the kernel never throttles the loop's writes."""
+        pack = await asyncio.to_thread(self._open_pack, row.id, files)
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
-        buffered = _ByteBudget(self.settings.buffer_bytes)  # fetched, not yet stored
-        pool = ThreadPoolExecutor(max_workers=max(1, self.settings.parallel_writes),
-                                  thread_name_prefix=f"download-{row.id}")
         tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
         est = {f.path: f.est_bytes for f in todo}
 
@@ -252,25 +265,14 @@ class DownloadManager:
             self.on_progress(self._progress(row.id, "downloading", tally))
 
         commits = _GroupCommit(self.journal, pack.pack, row.id, committed)
-        writes: list[asyncio.Future[Stored]] = []
 
         async def one(f: FileRow) -> None:
             async with fetch_gate:
-                await buffered.acquire(f.est_bytes)  # the fetch waits while the writes are behind
-                try:
-                    result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
-                except BaseException:
-                    buffered.release(f.est_bytes)
-                    raise
-            stored = loop.run_in_executor(pool, self._seal_and_store, pack, folder, key, f"{row.id}/{f.path}",
-                                          f.path, result.data)
-            stored.add_done_callback(lambda _: buffered.release(f.est_bytes))
-            writes.append(stored)
-            # Shielded: a pause cancels this task, not the write (a thread cannot be stopped);
-            # the finally below waits for it, and records it if it finished.
-            commits.add(await asyncio.shield(stored))
-            if len(commits.pending) >= self.settings.commit_files:
-                await commits.commit()
+                result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
+                commits.add(self._seal_and_store(pack, files.folder, key, f"{row.id}/{f.path}", f.path,
+                                                 result.data))
+                if len(commits.pending) >= self.settings.commit_files:
+                    await commits.commit()
 
         async def every() -> None:
             while True:
@@ -285,21 +287,21 @@ class DownloadManager:
             for t in (*tasks, ticker):
                 t.cancel()
             await asyncio.gather(*tasks, ticker, return_exceptions=True)
-            await asyncio.gather(*writes, return_exceptions=True)  # no write goes on behind our back
-            pool.shutdown(wait=False)
-            for w in writes:
-                if not w.cancelled() and w.exception() is None:
-                    commits.add(w.result())
-            try:
-                await asyncio.shield(commits.commit())  # what is on disk is recorded, even on pause
-            except Exception as exc:  # the files stay unrecorded: removed and fetched again next time
-                log.warning("download %s: recording finished files failed: %s", row.id, exc)
+            await _to_the_end(self._settle(row.id, commits, pack.pack))
+
+    async def _settle(self, did: str, commits: "_GroupCommit", pack: Pack) -> None:
+        """What is written is recorded (even on pause), then what is not is cut off the pack:
+        in this order, whole (``_to_the_end``), or a cut could drop recorded blobs."""
+        try:
+            await commits.commit()
+        except Exception as exc:  # the blobs stay unrecorded: cut off and fetched again next time
+            log.warning("download %s: recording finished files failed: %s", did, exc)
+        await asyncio.to_thread(self._close_pack, did, pack)
 
     def _seal_and_store(self, pack: "_PackSpace", folder: Path, key: bytes, label: str, relpath: str,
                         data: bytes) -> "Stored":
-        """In a worker thread: encrypt in memory, then write into the pack (durable at the
-        next commit's flush)."""
-        blob = seal(key, label, data)
+        """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
+        blob = seal_into(self._sealed, key, label, data)
         free = self.space(folder)
         if free < len(blob) + self.settings.reserve_bytes:
             raise DiskFull(f"{_mb(free)} free, {_mb(len(blob) + self.settings.reserve_bytes)} needed")
@@ -343,6 +345,21 @@ class DownloadManager:
                              self._speed_bps(did))
 
 
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Await ``work`` to its end even if the caller is cancelled meanwhile (a pause arriving
+    twice), then pass the cancellation on."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
+
+
 @dataclass(frozen=True)
 class Stored:
     """A file sealed and written into the pack at ``offset``; not yet flushed nor recorded."""
@@ -354,40 +371,15 @@ class Stored:
 
 
 class _PackSpace:
-    """The title's pack and its end: each blob gets its own range, so writers run in parallel."""
+    """The title's pack and where the next blob goes."""
 
     def __init__(self, pack: Pack, end: int) -> None:
         self.pack = pack
         self._end = end
-        self._lock = threading.Lock()
 
     def reserve(self, n: int) -> int:
-        with self._lock:
-            offset, self._end = self._end, self._end + n
-            return offset
-
-
-class _ByteBudget:
-    """At most ``limit`` bytes reserved at a time (a single reservation may exceed it)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def acquire(self, n: int) -> None:
-        while self.used and self.used + n > self.limit:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            await waiter
-        self.used += n
-
-    def release(self, n: int) -> None:
-        self.used -= n
-        while self._waiters:  # every waiter checks again
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        offset, self._end = self._end, self._end + n
+        return offset
 
 
 @dataclass
@@ -424,9 +416,14 @@ class _GroupCommit:
                 return
             batch = list(self.pending.values())
             self.pending.clear()
-            await asyncio.to_thread(self._commit, batch)
-            self.recorded.update(item.path for item in batch)
-            self.on_commit(batch)
+            # Whole even if cancelled: a commit left running in its thread after the lock is
+            # released could record blobs the clean-up has just cut off the pack.
+            await _to_the_end(self._record(batch))
+
+    async def _record(self, batch: list[Stored]) -> None:
+        await asyncio.to_thread(self._commit, batch)
+        self.recorded.update(item.path for item in batch)
+        self.on_commit(batch)
 
     def _commit(self, batch: list[Stored]) -> None:
         self.pack.flush()

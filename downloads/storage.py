@@ -38,7 +38,7 @@ PACK_NAME = "media.mqp"
 
 
 class Pack(Protocol):
-    def write_at(self, offset: int, data: bytes) -> None:
+    def write_at(self, offset: int, data: bytes | memoryview) -> None:
         """Write ``data`` at ``offset`` (not durable until ``flush``)."""
 
     def flush(self) -> None:
@@ -90,8 +90,8 @@ class AtomicWriter:
 
 
 class PackFile:
-    """A pack opened for writing. ``write_at`` may be called from several threads at once
-    (disjoint ranges); ``flush`` from another."""
+    """A pack opened for writing. ``flush`` and ``truncate`` may run in another thread than
+    ``write_at``."""
 
     def __init__(self, path: Path, size: int) -> None:
         created = not path.exists()
@@ -105,7 +105,7 @@ class PackFile:
             os.close(self._fd)
             raise
 
-    def write_at(self, offset: int, data: bytes) -> None:
+    def write_at(self, offset: int, data: bytes | memoryview) -> None:
         if hasattr(os, "pwrite"):
             view = memoryview(data)
             while view:
@@ -147,7 +147,7 @@ def _drop_cached(fd: int) -> None:
             pass
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         n = os.write(fd, view)

@@ -62,17 +62,30 @@ def sealed_size(plain_len: int, chunk_size: int = DEFAULT_CHUNK) -> int:
 def seal(content_key: bytes, label: str, plaintext: bytes, *, chunk_size: int = DEFAULT_CHUNK,
          salt: bytes | None = None) -> bytes:
     """Encrypt ``plaintext`` for storage under ``label``."""
+    out = bytearray(sealed_size(len(plaintext), chunk_size))
+    return bytes(seal_into(out, content_key, label, plaintext, chunk_size=chunk_size, salt=salt))
+
+
+def seal_into(out: bytearray, content_key: bytes, label: str, plaintext: bytes, *,
+              chunk_size: int = DEFAULT_CHUNK, salt: bytes | None = None) -> memoryview:
+    """``seal`` into ``out`` (grown when too small): a view of the sealed bytes, valid until
+    ``out`` is used again. A writer that reuses one buffer never touches fresh memory."""
+    size = sealed_size(len(plaintext), chunk_size)
+    if len(out) < size:
+        out.extend(bytes(size - len(out)))
     salt = os.urandom(16) if salt is None else salt
     header = HEADER.pack(MAGIC, VERSION, b"\0\0\0", chunk_size, len(plaintext), salt)
     aead = _file_key(content_key, salt)
     lab = label.encode("utf-8")
     n = chunk_count(len(plaintext), chunk_size)
-    view = memoryview(plaintext)
-    out = [header]
+    src, dst = memoryview(plaintext), memoryview(out)
+    dst[:HEADER_SIZE] = header
+    at = HEADER_SIZE
     for i in range(n):
-        part = view[i * chunk_size:(i + 1) * chunk_size]  # no copy: AESGCM reads the buffer
-        out.append(aead.encrypt(_nonce(i), part, _aad(header, lab, i, i == n - 1)))
-    return b"".join(out)
+        part = src[i * chunk_size:(i + 1) * chunk_size]  # no copies: AESGCM reads and writes in place
+        aead.encrypt_into(_nonce(i), part, _aad(header, lab, i, i == n - 1), dst[at:at + len(part) + TAG])
+        at += len(part) + TAG
+    return dst[:size]
 
 
 class SealedInfo:
@@ -115,10 +128,13 @@ def open_range(content_key: bytes, label: str, read_at: ReadAt, file_size: int,
         first_chunk, last_chunk = start // info.chunk_size, last // info.chunk_size
     aead = _file_key(content_key, info.salt)
     lab = label.encode("utf-8")
+    base = info.chunk_span(first_chunk)[0]
+    last_offset, last_length = info.chunk_span(last_chunk)
+    span = memoryview(read_at(base, last_offset + last_length - base))  # one read for the whole range
     parts = []
     for i in range(first_chunk, last_chunk + 1):
         offset, length = info.chunk_span(i)
-        blob = read_at(offset, length)
+        blob = span[offset - base:offset - base + length]
         try:
             parts.append(aead.decrypt(_nonce(i), blob, _aad(info.header, lab, i, i == info.chunks - 1)))
         except InvalidTag:
