@@ -161,7 +161,8 @@ class Downloads:
                                          quality=quality, audio=audio, subtitles=subtitles)
             else:
                 mpd = link.client.get_bytes(info.dash_url)
-                plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles)
+                plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles,
+                                     fetch=link.client.get_bytes)
             files = TitleFiles(self.root / lic.content_id)
             files.ensure()
             for path, data in plan.manifests():  # rewritten and encrypted like every other file

@@ -3,7 +3,9 @@ what is downloaded. A file counts as finished only when its row says ``done=1``,
 written after its encrypted blob is durable (the title's pack flushed, or its own file
 fsynced and renamed into place); so after ``kill -9`` or a power cut, resuming refetches
 exactly the files that are not marked done. ``pack_offset`` says where a finished file is:
-at that offset of the title's pack, or (``NULL``) in its own file.
+at that offset of the title's pack, or (``NULL``) in its own file. ``source``,
+``range_start`` and ``range_end`` say where a file is fetched from when it is a byte range
+of another one (DASH SegmentBase); ``NULL``: the file's own ``path``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS downloads (
 CREATE TABLE IF NOT EXISTS files (
     download_id TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
     est_bytes INTEGER NOT NULL, stored_bytes INTEGER, plain_bytes INTEGER, done INTEGER NOT NULL DEFAULT 0,
-    pack_offset INTEGER, PRIMARY KEY (download_id, path));
+    pack_offset INTEGER, source TEXT, range_start INTEGER, range_end INTEGER, PRIMARY KEY (download_id, path));
 CREATE TABLE IF NOT EXISTS pending_releases (license_id TEXT PRIMARY KEY, queued_at REAL NOT NULL);
 """
 
@@ -71,6 +73,25 @@ class FileRow:
     plain_bytes: int | None
     done: bool
     pack_offset: int | None = None  # where the sealed blob starts in the title's pack; None: its own file
+    source: str | None = None  # fetched from this path when not ``path`` itself
+    range_start: int | None = None  # inclusive byte range of the source (both set or both None)
+    range_end: int | None = None
+
+    @property
+    def url(self) -> str:
+        """What to fetch (relative to the title's base URL)."""
+        return self.source or self.path
+
+    @property
+    def byte_range(self) -> tuple[int, int] | None:
+        if self.range_start is None or self.range_end is None:
+            return None
+        return self.range_start, self.range_end
+
+    @property
+    def range_bytes(self) -> int | None:
+        """The size the fetch must have when it is a range."""
+        return None if self.byte_range is None else self.byte_range[1] - self.byte_range[0] + 1
 
 
 @dataclass(frozen=True)
@@ -96,11 +117,14 @@ class Journal:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Journals written before packs existed: every stored file is its own file (NULL)."""
+        """Journals written before packs existed: every stored file is its own file (NULL).
+        Before byte ranges: every file is fetched from its own path (NULL source and range)."""
         with self._lock:
             columns = {r["name"] for r in self._db.execute("PRAGMA table_info(files)")}
-            if "pack_offset" not in columns:
-                self._db.execute("ALTER TABLE files ADD COLUMN pack_offset INTEGER")
+            for name, sql_type in (("pack_offset", "INTEGER"), ("source", "TEXT"), ("range_start", "INTEGER"),
+                                   ("range_end", "INTEGER")):
+                if name not in columns:
+                    self._db.execute(f"ALTER TABLE files ADD COLUMN {name} {sql_type}")
 
     def close(self) -> None:
         with self._lock:
@@ -130,8 +154,11 @@ class Journal:
                      plan.bandwidth, json.dumps(plan.audio), json.dumps(plan.subtitles), plan.duration_s, path,
                      json.dumps(license), license_id, now, now))
                 self._db.executemany(
-                    "INSERT INTO files(download_id, path, kind, seq, est_bytes) VALUES(?, ?, ?, ?, ?)",
-                    [(download_id, f.path, f.kind, i, f.est_bytes) for i, f in enumerate(plan.files)])
+                    "INSERT INTO files(download_id, path, kind, seq, est_bytes, source, range_start, range_end) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(download_id, f.path, f.kind, i, f.est_bytes, f.source,
+                      f.byte_range[0] if f.byte_range else None, f.byte_range[1] if f.byte_range else None)
+                     for i, f in enumerate(plan.files)])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -190,7 +217,8 @@ class Journal:
         sql = "SELECT * FROM files WHERE download_id=?" + ("" if done is None else " AND done=?")
         args: tuple[Any, ...] = (download_id,) if done is None else (download_id, int(done))
         return [FileRow(r["path"], r["kind"], r["seq"], r["est_bytes"], r["stored_bytes"], r["plain_bytes"],
-                        bool(r["done"]), r["pack_offset"]) for r in self._rows(sql + " ORDER BY seq", args)]
+                        bool(r["done"]), r["pack_offset"], r["source"], r["range_start"], r["range_end"])
+                for r in self._rows(sql + " ORDER BY seq", args)]
 
     def mark_done(self, download_id: str, path: str, stored_bytes: int, plain_bytes: int,
                   pack_offset: int | None = None) -> None:

@@ -268,7 +268,8 @@ class DownloadManager:
 
         async def one(f: FileRow) -> None:
             async with fetch_gate:
-                result = await fetcher.fetch(FetchTarget(f.path, label=f"{row.id}/{f.path}"))
+                result = await fetcher.fetch(FetchTarget(f.url, byte_range=f.byte_range, expected_bytes=f.range_bytes,
+                                                         label=f"{row.id}/{f.path}"))
                 commits.add(self._seal_and_store(pack, files.folder, key, f"{row.id}/{f.path}", f.path,
                                                  result.data))
                 if len(commits.pending) >= self.settings.commit_files:

@@ -16,6 +16,7 @@ from typing import Iterable, Protocol, Sequence, TypeVar
 import defusedxml.ElementTree as DET
 
 from marquee.errors import ConfigError, ManifestError
+from downloads.plan_ranges import RangeFetch, split_segment_base
 from player.manifest.detect import parse_manifest
 from player.manifest.model import Presentation, Representation
 
@@ -23,6 +24,7 @@ DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
 NS = "{" + DASH_NS + "}"
 QUALITY_HEIGHTS = {"low": 0, "standard": 480, "high": 720, "max": 1 << 30}
 MANIFEST = "manifest.mpd"
+_RANGES_REFUSED = "This title lists its segments as byte ranges of shared files, which downloads do not support yet."
 
 
 def max_height(quality: str) -> int:
@@ -70,9 +72,11 @@ def stored_name(relpath: str) -> str:
 
 @dataclass(frozen=True)
 class PlannedFile:
-    path: str  # relative to the manifest
+    path: str  # relative to the manifest: the stored object (and what the player asks for)
     kind: str  # manifest | init | media | text
     est_bytes: int  # from the bandwidth and duration (real size known after download)
+    source: str | None = None  # fetched from here (relative to the manifest) when not ``path`` itself
+    byte_range: tuple[int, int] | None = None  # inclusive range of ``source`` (None: all of it)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,9 @@ def _est(rep: Representation, seconds: float) -> int:
 
 
 def plan_download(mpd: bytes, manifest_url: str, *, quality: str, audio: Sequence[str],
-                  subtitles: Sequence[str]) -> Plan:
+                  subtitles: Sequence[str], fetch: RangeFetch | None = None) -> Plan:
+    """``fetch(url, (first, last)) -> bytes`` reads the segment index (sidx) of each kept
+    SegmentBase representation; those become one stored file per segment (``plan_ranges``)."""
     original = parse_manifest(mpd, manifest_url, "application/dash+xml")
     if not isinstance(original, Presentation) or original.is_live:
         raise ManifestError("only on-demand DASH titles can be downloaded")
@@ -166,21 +172,31 @@ def plan_download(mpd: bytes, manifest_url: str, *, quality: str, audio: Sequenc
     rewritten, kept_audio, kept_subs = rewrite_mpd(mpd, rung.id, audio, subtitles)
     pres = parse_manifest(rewritten, manifest_url, "application/dash+xml")
     assert isinstance(pres, Presentation)
+    rewritten, pres, pieces = split_segment_base(rewritten, pres, manifest_url, fetch)
+    rung = next((r for r in pres.video_ladder() if r.id == rung.id), rung)
     files: dict[str, PlannedFile] = {MANIFEST: PlannedFile(MANIFEST, "manifest", len(rewritten))}
+    for path, piece in pieces.items():
+        size = piece.byte_range[1] - piece.byte_range[0] + 1 if piece.byte_range else 4096
+        files[safe_relpath(path)] = PlannedFile(safe_relpath(path), piece.kind, size, safe_relpath(piece.source),
+                                                piece.byte_range)
     for rep in pres.representations():
-        if rep.needs_index:
-            raise ManifestError("SegmentBase (sidx) representations cannot be downloaded yet")
+        if rep.needs_index:  # split_segment_base handles every SegmentBase representation
+            raise ManifestError(f"Representation '{rep.id}': its segment index was not read")
         if rep.init is not None:
             p = safe_relpath(rep.init.url)
+            if rep.init.byte_range is not None and p not in files:
+                raise ManifestError("byte-range init segments (SegmentList) cannot be downloaded yet",
+                                    user_message=_RANGES_REFUSED)
             files.setdefault(p, PlannedFile(p, "init", 4096))
         text = (rep.mime or "").startswith(("text/", "application/ttml")) or rep.bandwidth < 2000
         refs = list(rep.segments)
         if not refs and rep.media_url:
             files.setdefault(safe_relpath(rep.media_url), PlannedFile(safe_relpath(rep.media_url), "text", 64 * 1024))
         for seg in refs:
-            if seg.byte_range is not None:
-                raise ManifestError("byte-range segments cannot be downloaded yet")
             p = safe_relpath(seg.url)
+            if seg.byte_range is not None and p not in files:
+                raise ManifestError("byte-range segments (SegmentList mediaRange) cannot be downloaded yet",
+                                    user_message=_RANGES_REFUSED)
             files.setdefault(p, PlannedFile(p, "text" if text else "media",
                                             64 * 1024 if text else _est(rep, seg.duration_s)))
     duration = pres.duration_s or sum(s.duration_s for s in rung.segments)

@@ -323,14 +323,18 @@ class ServiceClient(_Base):
         params = {"title_id": title_id} if title_id else None
         return self._request(Call("GET", f"/v1/profiles/{profile_id}/progress", params=params))
 
-    def get_bytes(self, url: str) -> bytes:
-        """Artwork and other absolute URLs handed out by the service."""
+    def get_bytes(self, url: str, byte_range: tuple[int, int] | None = None) -> bytes:
+        """Artwork and other absolute URLs handed out by the service; ``byte_range``
+        (first, last), inclusive, asks for part of it."""
+        headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
         try:
-            response = self._http.get(url)
+            response = self._http.get(url, headers=headers)
         except httpx.TransportError as exc:
             raise _network_error(self.base_url, exc) from exc
         if response.status_code >= 400:
             raise _error_from(response)
+        if byte_range and response.status_code == 200:  # the server ignored the Range: cut it here
+            return response.content[byte_range[0]:byte_range[1] + 1]
         return response.content
 
 
