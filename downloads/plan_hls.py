@@ -5,8 +5,9 @@ The multivariant playlist is rewritten to the chosen variant, the kept audio ren
 those are stored as they are (their references are relative, so the stored tree resolves
 the same way under the offline origin). Refused, with the reason: live playlists,
 encrypted ones (EXT-X-KEY / EXT-X-SESSION-KEY: we would store someone else's ciphertext
-without its key), byte ranges (EXT-X-BYTERANGE, a range of a shared file: see README) and
-absolute or escaping references.
+without its key) and absolute or escaping references. Byte ranges (EXT-X-BYTERANGE, EXT-X-MAP
+BYTERANGE) become one stored file per range and the playlist is rewritten to list those
+(``downloads.plan_ranges.split_hls_ranges``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import re
 from typing import Callable, Sequence
 
 from downloads.plan import PlannedFile, Plan, choose_rung, safe_relpath
+from downloads.plan_ranges import Piece, split_hls_ranges
 from marquee.errors import ManifestError
 from player.manifest._common import directory_of, relativize
-from player.manifest.hls import HlsMultivariant, HlsRendition, HlsVariant, parse_hls_multivariant
+from player.manifest.hls import HlsMultivariant, HlsRendition, HlsVariant, decode_text, parse_hls_multivariant
 from player.manifest.hls_build import build_hls_presentation
 from player.manifest.model import Presentation
 
@@ -112,13 +114,25 @@ def plan_download_hls(master: bytes, master_url: str, get: Callable[[str], bytes
     text = rewrite_multivariant(master.decode("utf-8-sig"), variant, keep_audio, keep_subs)
     kept = parse_hls_multivariant(text, master_url)
     playlists = {url: get(url) for url in kept.media_playlist_urls}
-    pres = build_hls_presentation(kept, playlists)
     root = directory_of(master_url)
+    pieces: list[Piece] = []
+    for url, data in playlists.items():
+        rewritten, found = split_hls_ranges(decode_text(data, "HLS media playlist"), url, root)
+        if found:
+            playlists[url] = rewritten.encode("utf-8")
+            pieces.extend(found)
+    pres = build_hls_presentation(kept, playlists)
     manifest = safe_relpath(master_url[len(root):].split("?", 1)[0] or "master.m3u8")
     stored: dict[str, bytes] = {manifest: text.encode("utf-8")}
     for url, data in playlists.items():
         stored[safe_relpath(relativize(root, url))] = data
     files = {p: PlannedFile(p, "manifest" if p == manifest else "playlist", len(b)) for p, b in stored.items()}
+    for piece in pieces:
+        path = safe_relpath(piece.path)
+        if path in files:
+            raise ManifestError(f"cannot download: the stored name {path!r} is already used in this title")
+        size = piece.byte_range[1] - piece.byte_range[0] + 1 if piece.byte_range else 4096
+        files[path] = PlannedFile(path, piece.kind, size, safe_relpath(piece.source), piece.byte_range)
     _add_media(pres, files, variant.bandwidth)
     duration = float(pres.duration_s or 0.0)
     return Plan(stored[manifest], variant.stable_id or f"{variant.height or 0}p", variant.height or 0, variant.bandwidth,

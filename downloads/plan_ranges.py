@@ -12,21 +12,27 @@ files with exactly the times the sidx gave.
 
 Refused, with the reason: SegmentBase without ``indexRange``, an index that is not a
 sidx (or a hierarchical one), and media files outside the title.
+
+HLS media playlists with EXT-X-BYTERANGE (and EXT-X-MAP BYTERANGE) get the same treatment
+without any extra fetch: the ranges are in the playlist, which is rewritten to list
+``<playlist-name>/init.mp4`` and ``<playlist-name>/seg-00001.m4s`` (``.ts`` for TS sources).
 """
 
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import defusedxml.ElementTree as DET
 
 from marquee.errors import ManifestError
-from player.manifest._common import directory_of
+from player.manifest._common import directory_of, relativize
+from player.manifest.hls_lines import attributes, lines_of, scan_media
 from player.manifest.detect import parse_manifest
 from player.manifest.model import Presentation, Representation
 from player.manifest.sidx import Sidx, parse_sidx_box, with_sidx_segments
@@ -240,3 +246,38 @@ def _pieces(new: Presentation, splits: list[_Split]) -> dict[str, Piece]:
             add(Piece(seg.url, "media", source, rng))
     return pieces
 
+
+
+def split_hls_ranges(text: str, playlist_url: str, root: str) -> tuple[str, list[Piece]]:
+    """Rewrite one HLS media playlist's byte-range segments (and EXT-X-MAP range) to
+    synthetic files next to it. Paths and sources in the pieces are relative to ``root``
+    (the multivariant playlist's directory). A playlist without ranges comes back as it was."""
+    scan = scan_media(text, playlist_url)
+    ranged = {s.line: s.byte_range for s in scan.segments if s.byte_range is not None}
+    if not ranged and scan.map_range is None:
+        return text, []
+    stem = posixpath.splitext(posixpath.basename(urlsplit(playlist_url).path))[0]
+    folder = _SAFE.sub("_", stem).strip("._") or "playlist"
+    pieces: list[Piece] = []
+
+    def piece(ref: str, kind: str, source: str, rng: tuple[int, int] | None) -> str:
+        pieces.append(Piece(relativize(root, urljoin(playlist_url, ref)), kind,
+                            relativize(root, urljoin(playlist_url, source)), rng))
+        return ref
+
+    out: list[str] = []
+    number = 0
+    for n, line in lines_of(text):
+        if line.startswith("#EXT-X-BYTERANGE"):
+            continue  # every one belongs to a segment rewritten below
+        if line.startswith("#EXT-X-MAP") and scan.map_range is not None:
+            uri = attributes(line.partition(":")[2], n, "EXT-X-MAP")["URI"]
+            if not any(p.kind == "init" for p in pieces):
+                piece(f"{folder}/init.mp4", "init", uri, scan.map_range)
+            line = f'#EXT-X-MAP:URI="{folder}/init.mp4"'
+        elif n in ranged:
+            number += 1
+            ext = ".ts" if urlsplit(line).path.lower().endswith(".ts") else ".m4s"
+            line = piece(f"{folder}/seg-{number:05d}{ext}", "media", line, ranged[n])
+        out.append(line)
+    return "\n".join(out) + "\n", pieces

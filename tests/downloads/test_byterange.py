@@ -1,7 +1,8 @@
 """DASH SegmentBase (one file per track, segments located by a sidx box) downloaded as one
 stored file per segment: the plan against the sidx, a real download through the reference
-service's OCAs (Range requests), the stored manifest, offline reads and playback; the
-journal's new columns; refusals with plain-words messages; exact timing."""
+service's OCAs (Range requests), the stored manifest, offline reads and playback; the same
+files as HLS with EXT-X-BYTERANGE; the journal's new columns; refusals with plain-words
+messages; exact timing."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from downloads.journal import Journal
 from downloads.offline import prepare_playback
 from downloads.offline_transport import offline_url
 from downloads.plan import plan_download
+from downloads.plan_hls import plan_download_hls
 from downloads.plan_ranges import split_segment_base
 from marquee.errors import ManifestError
-from player.manifest import parse_manifest
+from player.manifest import build_hls_presentation, parse_manifest
+from player.manifest.hls import parse_hls_media, parse_hls_multivariant
 from player.manifest.model import Presentation
 from player.manifest.sidx import parse_sidx_box, with_sidx_segments
 from service.server import ServiceThread
@@ -71,6 +74,29 @@ def segment_base_mpd(media: Path) -> str:
             f"{audio}</AdaptationSet></Period></MPD>\n")
 
 
+def write_byterange_hls(media: Path) -> None:
+    """HLS over the same files: EXT-X-MAP BYTERANGE for the init, one EXT-X-BYTERANGE per
+    sidx segment (offsets implicit after the first, as packagers write them)."""
+    for name in FILES.values():
+        data = (media / name).read_bytes()
+        moov = next(b for b in boxes(data) if b[0] == b"moov")
+        sidx = sidx_of(media / name)
+        lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:3", "#EXT-X-PLAYLIST-TYPE:VOD",
+                 "#EXT-X-INDEPENDENT-SEGMENTS", f'#EXT-X-MAP:URI="{name}",BYTERANGE="{moov[2] + 1}@0"']
+        for i, ((first, last), duration) in enumerate(sidx.references):
+            lines += [f"#EXTINF:{duration / sidx.timescale:.6f},",
+                      f"#EXT-X-BYTERANGE:{last - first + 1}" + ("" if i else f"@{first}"), name]
+        (media / name.replace(".mp4", ".m3u8")).write_text("\n".join([*lines, "#EXT-X-ENDLIST", ""]))
+    (media / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",LANGUAGE="en",NAME="English",DEFAULT=YES,AUTOSELECT=YES,'
+        'URI="audio-en.m3u8"\n'
+        '#EXT-X-STREAM-INF:BANDWIDTH=250000,RESOLUTION=256x144,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud"\n'
+        "video-144.m3u8\n"
+        '#EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud"\n'
+        "video-360.m3u8\n")
+
+
 @pytest.fixture(scope="session")
 def sb_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference service's layout with one SegmentBase title (``m0``): two video rungs
@@ -88,6 +114,7 @@ def sb_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
            "-b:a", "64k", "-frag_duration", "2000000", "-movflags", "+empty_moov+default_base_moof+global_sidx",
            "audio-en.mp4", cwd=media)
     (media / "manifest.mpd").write_text(segment_base_mpd(media))
+    write_byterange_hls(media)
     ladder = [{"id": "v0", "height": 144, "bandwidth": 150_000}, {"id": "v1", "height": 360, "bandwidth": 600_000}]
     build = {"version": 1, "quick": True, "segment_seconds": 2, "artwork_variants": 4,
              "media": {"m0": {"duration_s": DURATION_S, "ladder": ladder, "audio": ["en"], "subtitles": []}}}
@@ -232,17 +259,32 @@ def test_rewritten_timing_is_exact(base_attrs: str, timescale: str) -> None:
     assert {p.source for p in pieces.values()} == {"dir/v.mp4"}
 
 
-def test_hls_byte_ranges_are_still_refused_with_the_reason() -> None:
-    from downloads.plan_hls import plan_download_hls
+def test_hls_byte_ranges_become_one_stored_file_per_range(sb_content: Path) -> None:
+    media = sb_content / "media" / "m0"
+    base = URL.rsplit("/", 1)[0] + "/"
 
-    master = b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000,RESOLUTION=256x144\nv.m3u8\n"
-    media = (b"#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n"
-             b'#EXT-X-MAP:URI="v.mp4",BYTERANGE="800@0"\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000@800\nv.mp4\n'
-             b"#EXT-X-ENDLIST\n")
-    with pytest.raises(ManifestError) as err:
-        plan_download_hls(master, "http://x/c/t/m0/master.m3u8", lambda url: media, quality="max", audio=[],
-                          subtitles=[])
-    assert "EXT-X-BYTERANGE" in err.value.message and "download the DASH version" in err.value.user_message
+    def get(url: str) -> bytes:
+        assert url.startswith(base), url
+        return (media / url[len(base):]).read_bytes()
+
+    plan = plan_download_hls(get(base + "master.m3u8"), base + "master.m3u8", get, quality="max", audio=["en"],
+                             subtitles=[])
+    assert plan.height == 360
+    by_path = {f.path: f for f in plan.files}
+    for stem in ("video-360", "audio-en"):
+        name = f"{stem}.mp4"
+        moov = next(b for b in boxes((media / name).read_bytes()) if b[0] == b"moov")
+        assert (by_path[f"{stem}/init.mp4"].source, by_path[f"{stem}/init.mp4"].byte_range) == (name, (0, moov[2]))
+        segs = sorted((f for f in plan.files if f.path.startswith(f"{stem}/seg-")), key=lambda f: f.path)
+        assert [f.byte_range for f in segs] == [rng for rng, _ in sidx_of(media / name).references]
+        assert {(f.kind, f.source) for f in segs} == {("media", name)}
+        stored = dict(plan.stored)[f"{stem}.m3u8"]
+        assert b"BYTERANGE" not in stored
+        playlist = parse_hls_media(stored, base + f"{stem}.m3u8")
+        assert playlist.init is not None and playlist.init.url == base + f"{stem}/init.mp4"
+        assert [s.url[len(base):] for s in playlist.segments] == [f.path for f in segs]
+        assert all(s.byte_range is None for s in playlist.segments)
+    assert not {f.path for f in plan.files} & {"video-360.mp4", "audio-en.mp4"}  # only the pieces are stored
 
 
 # -- journal ---------------------------------------------------------------------------------------------------
@@ -274,18 +316,30 @@ def test_a_journal_from_before_byte_ranges_opens_and_stores_them(tmp_path: Path,
 
 
 # -- the whole way: service, OCAs (Range), pack, offline transport, player ------------------------------------
-def downloaded(sb_svc: ServiceThread, make_downloads):
+def downloaded(sb_svc: ServiceThread, make_downloads, format: str):
     d = make_downloads(sb_svc)
-    d.add(FILM, quality="max", audio=["en"], subtitles=[])
+    d.add(FILM, quality="max", audio=["en"], subtitles=[], format=format)
     d.run_blocking(only={FILM})
     info = d.info(FILM)
     assert info.state == "completed", info.message
     return d
 
 
-def test_download_stores_every_segment_and_reads_back_the_original_ranges(sb_svc, sb_content, make_downloads):
+def stored_presentation(got: dict[str, bytes], format: str) -> Presentation:
+    if format == "dash":
+        pres = parse_manifest(got["manifest.mpd"], offline_url(FILM), "application/dash+xml")
+        assert isinstance(pres, Presentation)
+        return pres
+    master = offline_url(FILM, "master.m3u8")
+    mv = parse_hls_multivariant(got["master.m3u8"], master)
+    root = offline_url(FILM, "")
+    return build_hls_presentation(mv, {u: got[u[len(root):]] for u in mv.media_playlist_urls})
+
+
+@pytest.mark.parametrize("format", ["dash", "hls"])
+def test_download_stores_every_segment_and_reads_back_the_original_ranges(sb_svc, sb_content, make_downloads, format):
     media = sb_content / "media" / "m0"
-    d = downloaded(sb_svc, make_downloads)
+    d = downloaded(sb_svc, make_downloads, format)
     assert d.verify(FILM) == []
     rows = d.journal.files(FILM)
     assert all(r.done for r in rows)
@@ -310,20 +364,23 @@ def test_download_stores_every_segment_and_reads_back_the_original_ranges(sb_svc
         first, last = r.byte_range
         assert got[r.path] == (media / r.source).read_bytes()[first:last + 1], r.path
         assert r.plain_bytes == last - first + 1
-    pres = parse_manifest(got["manifest.mpd"], offline_url(FILM), "application/dash+xml")
-    assert isinstance(pres, Presentation) and pres.duration_s == DURATION_S
-    listed = {ref.url for rep in pres.representations() for ref in ((rep.init,) if rep.init else ()) + rep.segments}
+    pres = stored_presentation(got, format)
+    assert pres.duration_s == pytest.approx(DURATION_S, abs=0.05)
+    root = offline_url(FILM, "")
+    listed = {ref.url.removeprefix(root) for rep in pres.representations()
+              for ref in ((rep.init,) if rep.init else ()) + rep.segments}
     assert listed == {r.path for r in ranged}
-    assert [(r.id, r.height) for r in pres.video_ladder()] == [("v1", 360)]
+    assert [r.height for r in pres.video_ladder()] == [360]
 
 
 @pytest.mark.mpv
 @pytest.mark.slow
-def test_a_segment_base_download_plays_to_the_end_offline(sb_svc, make_downloads):
+@pytest.mark.parametrize("format", ["dash", "hls"])
+def test_a_byte_range_download_plays_to_the_end_offline(sb_svc, make_downloads, format):
     from player.events import PlaybackState
     from tests.downloads.test_offline_play import Play
 
-    d = downloaded(sb_svc, make_downloads)
+    d = downloaded(sb_svc, make_downloads, format)
     sb_svc.stop()
     play = Play(prepare_playback(d, FILM, online=False))
     summary, snap = play.finish()
