@@ -14,8 +14,8 @@ under ``--home`` (default /tmp/marquee-bench, shared with the engine benchmark),
    Also with OCA links shaped to ``--link-mbps`` (the realistic case: the link is the limit).
 2. Where the client's CPU goes, per MB: fetch, AES-GCM sealing, storing (pack, and one file per
    segment for comparison), journal commits.
-3. Decryption throughput (``drm.crypto.open_range`` of stored top-rung segments, from disk) vs
-   the top rung's bitrate: the headroom factor. Goal > 1000x.
+3. Decryption throughput of the stored top-rung segments (in memory; and read from disk as
+   offline playback does) vs the top rung's bitrate: the headroom factor. Goal > 1000x.
 
 ``--service-in-process`` runs the service in a thread of this process instead (the old set-up:
 its HTTP serving then competes with the client for the GIL, which is what the ratio measured).
@@ -237,11 +237,15 @@ def micro(sizes: list[int], key: bytes) -> dict[str, float]:
             "pack_cpu_ms_per_mb": pack_cpu / mb * 1000, "commit_ms": commit_s * 1000}
 
 
-def decrypt_rate(d: Any, rows: list[Any]) -> float:
+def decrypt_rate(d: Any, rows: list[Any]) -> tuple[float, float]:
+    """(from disk, in memory) bytes per second of decrypting the stored top-rung segments:
+    from disk as offline playback reads them (the pack's pages were dropped from the cache
+    after each flush, so this includes reading the disk), then the same blobs already in
+    memory (AES-GCM and the format's own work only)."""
     from downloads.storage import TitleFiles
-    from drm.crypto import open_range
+    from drm.crypto import open_all, open_range
 
-    nbytes, seconds = 0, 0.0
+    nbytes, disk_s, blobs = 0, 0.0, []
     for row in rows:
         key = d.drm.content_key(row.license)
         tf = TitleFiles(Path(row.path))
@@ -250,11 +254,15 @@ def decrypt_rate(d: Any, rows: list[Any]) -> float:
         for f in media:
             read_at, size = tf.reader(f)
             nbytes += len(open_range(key, f"{row.id}/{f.path}", read_at, size))
-        seconds += time.perf_counter() - start
-    return nbytes / seconds
+        disk_s += time.perf_counter() - start
+        blobs += [(key, f"{row.id}/{f.path}", tf.reader(f)[0](0, f.stored_bytes)) for f in media]
+    start = time.perf_counter()
+    for key, label, blob in blobs:
+        open_all(key, label, blob)
+    return nbytes / disk_s, nbytes / (time.perf_counter() - start)
 
 
-def measure_extras(r: dict[str, Any]) -> tuple[float, dict[str, float], int]:
+def measure_extras(r: dict[str, Any]) -> tuple[tuple[float, float], dict[str, float], int]:
     d, rows = r["d"], r["rows"]
     top = [f.plain_bytes for row in rows for f in d.journal.files(row.id, done=True)
            if f.path.startswith(row.rung_id) and f.kind == "media"]
@@ -277,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
         res: dict[str, list[float]] = {k: [] for k in ("stream", "dl", "dl1", "nosync", "stream_cpu", "dl_cpu",
                                                        "stream_link", "dl_link", "files_per_commit")}
         last: dict[str, Any] = {}
-        extras: tuple[float, dict[str, float], int] = (0.0, {}, 0)
+        extras: tuple[tuple[float, float], dict[str, float], int] = ((0.0, 0.0), {}, 0)
         for rep in range(-1, args.repeats):  # -1 warms up (imports, connections, page cache): not counted
             runs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
                 ("dl", lambda: download(svc, tmp, f"dl-{rep}", titles, args.parallel)),
@@ -310,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
                     discard(r, tmp / f"link-{rep}")
                 finally:
                     svc.link_rate(None)
-        dec, costs, top_bps = extras
+        (dec_disk, dec), costs, top_bps = extras
     finally:
         svc.stop()
     med = statistics.median
@@ -339,9 +347,11 @@ def run(args: argparse.Namespace) -> int:
           f"{costs['files_ms_per_file']:.2f} ms as its own file (write+fsync+rename); journal commit "
           f"{costs['commit_ms']:.1f} ms wall each; files per commit in the download: "
           f"{med(res['files_per_commit']):.1f}")
-    print(f"\n{'decryption from disk (AES-256-GCM, top-rung segments)':<62} {dec / 1e6:8.1f} MB/s")
+    print(f"\n{'decryption (AES-256-GCM, top-rung segments in memory)':<62} {dec / 1e6:8.1f} MB/s")
+    print(f"{'read from disk + decryption (cold pages, as offline playback)':<62} {dec_disk / 1e6:8.1f} MB/s")
     print(f"{'top rung bitrate':<62} {top_bps / 8e6:8.3f} MB/s")
-    print(f"{'headroom factor (decrypt / top-rung bitrate)':<62} {dec * 8 / top_bps:8.0f}x")
+    print(f"{'headroom factor (decryption / top-rung bitrate)':<62} {dec * 8 / top_bps:8.0f}x")
+    print(f"{'headroom factor (read + decryption / top-rung bitrate)':<62} {dec_disk * 8 / top_bps:8.0f}x")
     # Each download is paired with the streaming fetch run right after it: the machine's
     # state drifts between repeats (shared cores), far less within a pair.
     paired = med([d / s for d, s in zip(res["dl"], res["stream"])])
