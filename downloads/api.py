@@ -207,7 +207,9 @@ class Downloads:
                   on_progress: Callable[[DownloadProgress], None] | None = None) -> None:
         from player.engine import http_client
 
-        client = http_client()
+        # Requests in flight never exceed parallel_titles x parallel_segments (+2 while a
+        # failed connection closes).
+        client = http_client(connections=self.settings.parallel_titles * self.settings.parallel_segments + 2)
         if self.http_transport is not None:
             await client.aclose()
             client = httpx.AsyncClient(transport=self.http_transport, timeout=httpx.Timeout(10.0, connect=3.0))

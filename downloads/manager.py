@@ -45,6 +45,7 @@ class DownloadSettings:
     commit_every_s: float = 0.25  # stored files are recorded in batches: at most this late...
     commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: pack + journal)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
+    space_check_bytes: int = 32 << 20  # with room to spare, the free space is looked at every this many bytes
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
     speed_window_s: float = 5.0
@@ -303,9 +304,16 @@ class DownloadManager:
                         data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
         blob = seal_into(self._sealed, key, label, data)
-        free = self.space(folder)
-        if free < len(blob) + self.settings.reserve_bytes:
-            raise DiskFull(f"{_mb(free)} free, {_mb(len(blob) + self.settings.reserve_bytes)} needed")
+        if pack.unchecked + len(blob) > pack.allowance:
+            # Looked at again once the room seen last time is used (at most every
+            # space_check_bytes: a statvfs per file would cost more than it tells).
+            need = len(blob) + self.settings.reserve_bytes
+            free = self.space(folder)
+            if free < need:
+                raise DiskFull(f"{_mb(free)} free, {_mb(need)} needed")
+            pack.allowance = min(self.settings.space_check_bytes, free - self.settings.reserve_bytes)
+            pack.unchecked = 0
+        pack.unchecked += len(blob)
         offset = pack.reserve(len(blob))
         try:
             pack.pack.write_at(offset, blob)
@@ -377,6 +385,8 @@ class _PackSpace:
     def __init__(self, pack: Pack, end: int) -> None:
         self.pack = pack
         self._end = end
+        self.unchecked = 0  # bytes written since the free space was last looked at...
+        self.allowance = 0  # ...and how much could be written then before looking again
 
     def reserve(self, n: int) -> int:
         offset, self._end = self._end, self._end + n

@@ -29,18 +29,21 @@ log = logging.getLogger("marquee.engine")
 OutputFactory = Callable[[Callable[[Any], None]], MediaOutput]
 
 
-def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> httpx.AsyncClient:
+def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+                connections: int = 32) -> httpx.AsyncClient:
     """One client for all downloads: keep-alive, HTTP/2 where the server offers it (TLS).
 
     ``mounts`` route URL prefixes to other transports: an offline title is served by a
     transport that decrypts the stored segments in memory, so it plays through the very
     same pipeline as a stream (the way Shaka's ``offline:`` scheme works).
+    ``connections`` caps the pool: httpcore looks at every pooled connection for each
+    request, so a pool no larger than the requests in flight is cheaper.
     """
     _larger_socket_reads()
     return httpx.AsyncClient(
         mounts=dict(mounts or {}),
         http2=True,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=min(16, connections)),
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=True,
         headers={"User-Agent": "Marquee/0.1"},
