@@ -31,20 +31,11 @@ from player.manifest.model import Presentation
 from player.manifest.sidx import parse_sidx_box, with_sidx_segments
 from service.server import ServiceThread
 from tests.downloads.conftest import FILM, start_service
+from tests.player.manifest.test_sidx import top_level_boxes
 
 URL = "http://127.0.0.1:9/c/token/m0/manifest.mpd"
 FILES = {"v0": "video-144.mp4", "v1": "video-360.mp4", "a": "audio-en.mp4"}
 DURATION_S = 9  # 2 s fragments: 2+2+2+2+1 for video
-
-
-def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
-    """(type, first byte, last byte) of each top-level box (ffmpeg writes 32-bit sizes)."""
-    out, pos = [], 0
-    while pos < len(data):
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        out.append((kind, pos, pos + size - 1))
-        pos += size
-    return out
 
 
 def ffmpeg(*args: str, cwd: Path) -> None:
@@ -54,7 +45,7 @@ def ffmpeg(*args: str, cwd: Path) -> None:
 def segment_base_mpd(media: Path) -> str:
     """An on-demand MPD (SegmentBase, indexRange at each file's sidx) for the files in ``media``."""
     def base(rep: str, extra: str = "") -> str:
-        found = {k: (first, last) for k, first, last in boxes((media / FILES[rep]).read_bytes())}
+        found = {k: (first, last) for k, first, last in top_level_boxes((media / FILES[rep]).read_bytes())}
         moov, sidx = found[b"moov"], found[b"sidx"]
         return (f"<BaseURL>{FILES[rep]}</BaseURL><SegmentBase indexRange=\"{sidx[0]}-{sidx[1]}\"{extra}>"
                 f"<Initialization range=\"0-{moov[1]}\"/></SegmentBase>")
@@ -79,7 +70,7 @@ def write_byterange_hls(media: Path) -> None:
     sidx segment (offsets implicit after the first, as packagers write them)."""
     for name in FILES.values():
         data = (media / name).read_bytes()
-        moov = next(b for b in boxes(data) if b[0] == b"moov")
+        moov = next(b for b in top_level_boxes(data) if b[0] == b"moov")
         sidx = sidx_of(media / name)
         lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:3", "#EXT-X-PLAYLIST-TYPE:VOD",
                  "#EXT-X-INDEPENDENT-SEGMENTS", f'#EXT-X-MAP:URI="{name}",BYTERANGE="{moov[2] + 1}@0"']
@@ -140,7 +131,7 @@ def disk_fetch(media: Path, seen: list[tuple[str, tuple[int, int]]] | None = Non
 
 def sidx_of(path: Path):
     data = path.read_bytes()
-    _, first, last = next(b for b in boxes(data) if b[0] == b"sidx")
+    _, first, last = next(b for b in top_level_boxes(data) if b[0] == b"sidx")
     return parse_sidx_box(data[first:last + 1], first)
 
 
@@ -156,7 +147,7 @@ def test_plan_lists_one_stored_file_per_sidx_segment(sb_content: Path) -> None:
     for rep_id, name in (("v1", "video-360.mp4"), ("a", "audio-en.mp4")):
         data = (media / name).read_bytes()
         sidx = sidx_of(media / name)
-        moov = next(b for b in boxes(data) if b[0] == b"moov")
+        moov = next(b for b in top_level_boxes(data) if b[0] == b"moov")
         init = by_path[f"{rep_id}/init.mp4"]
         assert (init.kind, init.source, init.byte_range, init.est_bytes) == ("init", name, (0, moov[2]), moov[2] + 1)
         segs = sorted((f for f in plan.files if f.path.startswith(f"{rep_id}/seg-")), key=lambda f: f.path)
@@ -164,8 +155,8 @@ def test_plan_lists_one_stored_file_per_sidx_segment(sb_content: Path) -> None:
         assert [f.path for f in segs] == [f"{rep_id}/seg-{n:05d}.m4s" for n in range(1, len(segs) + 1)]
         assert {(f.kind, f.source) for f in segs} == {("media", name)}
         # independent of the sidx: each range is one moof + mdat pair of the file
-        moofs = [b for b in boxes(data) if b[0] == b"moof"]
-        mdats = [b for b in boxes(data) if b[0] == b"mdat"]
+        moofs = [b for b in top_level_boxes(data) if b[0] == b"moof"]
+        mdats = [b for b in top_level_boxes(data) if b[0] == b"mdat"]
         assert [f.byte_range for f in segs] == [(m[1], d[2]) for m, d in zip(moofs, mdats)]
     assert len([f for f in plan.files if f.path.startswith("v1/seg-")]) == 5  # 2+2+2+2+1 s
     assert "video-144.mp4" not in plan.manifest.decode() and b"SegmentBase" not in plan.manifest
@@ -273,7 +264,7 @@ def test_hls_byte_ranges_become_one_stored_file_per_range(sb_content: Path) -> N
     by_path = {f.path: f for f in plan.files}
     for stem in ("video-360", "audio-en"):
         name = f"{stem}.mp4"
-        moov = next(b for b in boxes((media / name).read_bytes()) if b[0] == b"moov")
+        moov = next(b for b in top_level_boxes((media / name).read_bytes()) if b[0] == b"moov")
         assert (by_path[f"{stem}/init.mp4"].source, by_path[f"{stem}/init.mp4"].byte_range) == (name, (0, moov[2]))
         segs = sorted((f for f in plan.files if f.path.startswith(f"{stem}/seg-")), key=lambda f: f.path)
         assert [f.byte_range for f in segs] == [rng for rng, _ in sidx_of(media / name).references]

@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 from downloads.api import FORMATS
 from downloads.plan import QUALITY_HEIGHTS
 from marquee.settings import Settings
+from ui.views.dialogs import cancel_accept_row
 
 QUALITY_LABELS = {"low": "Lowest (smallest files)", "standard": "Standard (up to 480p)",
                   "high": "High (up to 720p)", "max": "Maximum (best available)"}
@@ -125,15 +124,7 @@ class DownloadOptionsDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         lay.addWidget(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.download_button = QPushButton("Download", objectName="Accent")
-        self.download_button.setDefault(True)
-        self.cancel_button.clicked.connect(self.reject)
-        self.download_button.clicked.connect(self.try_accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.download_button)
+        buttons, self.cancel_button, self.download_button = cancel_accept_row(self, "Download", self.try_accept)
         lay.addSpacing(6)
         lay.addLayout(buttons)
 

@@ -15,16 +15,15 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from drm.keystore import PASSPHRASE_ENV
 from ui.downloads_service import DownloadsService
+from ui.views.dialogs import cancel_accept_row
 
 log = logging.getLogger("marquee.ui.passphrase")
 
@@ -82,15 +81,8 @@ class PassphraseDialog(QDialog):
         hint.setWordWrap(True)
         lay.addWidget(hint)
 
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.ok_button = QPushButton("Create key" if creating else "Unlock", objectName="Accent")
-        self.ok_button.setDefault(True)
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button.clicked.connect(self.try_accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.ok_button)
+        buttons, self.cancel_button, self.ok_button = cancel_accept_row(
+            self, "Create key" if creating else "Unlock", self.try_accept)
         lay.addSpacing(6)
         lay.addLayout(buttons)
         self.first.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.views.dialogs import cancel_accept_row
+
 from marquee.errors import ConfigError
 from marquee.settings import SCHEMA, AbrCatalog, Setting, Settings, throttle_presets
 
@@ -119,16 +121,8 @@ class SettingsDialog(QDialog):
         self._describe_abr()
         outer.addWidget(scroll, 1)
 
-        buttons = QHBoxLayout()
         self.summary = QLabel("", objectName="Error")
-        buttons.addWidget(self.summary, 1)
-        self.cancel_button = QPushButton("Cancel")
-        self.save_button = QPushButton("Save", objectName="Accent")
-        self.save_button.setDefault(True)
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button.clicked.connect(self.try_save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_accept_row(self, "Save", self.try_save, lead=self.summary)
         outer.addLayout(buttons)
 
     def _editor(self, s: Setting, value: Any) -> QWidget:
