@@ -42,8 +42,8 @@ KeyProvider = Callable[[DownloadRow], bytes]
 class DownloadSettings:
     parallel_titles: int = 2
     parallel_segments: int = 2  # fetches in flight per title (x parallel_titles: 4 in all hide the latency)
-    commit_every_s: float = 0.25  # stored files are recorded in batches: at most this late...
-    commit_files: int = 16  # ...or as soon as this many wait (each commit = 2 fsyncs: pack + journal)
+    commit_every_s: float = 1.0  # stored files are recorded in batches: at most this late...
+    commit_files: int = 32  # ...or as soon as this many wait (each commit = 2 fsyncs: pack + journal)
     reserve_bytes: int = 16 << 20  # keep this much free on the disk
     space_check_bytes: int = 32 << 20  # with room to spare, the free space is looked at every this many bytes
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
