@@ -365,7 +365,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--titles", type=int, default=8, help="films downloaded per run (16 s each in --quick)")
     parser.add_argument("--parallel", type=int, default=None, help="parallel segments (default: the setting's)")
     parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "marquee-bench")
