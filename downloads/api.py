@@ -165,8 +165,11 @@ class Downloads:
                                      fetch=link.client.get_bytes)
             files = TitleFiles(self.root / lic.content_id)
             files.ensure()
+            manifests: builtins.list[tuple[str, int, int, int | None]] = []
             for path, data in plan.manifests():  # rewritten and encrypted like every other file
-                self.writer.write(files.file(path), seal(key, f"{lic.content_id}/{path}", data))
+                blob = seal(key, f"{lic.content_id}/{path}", data)
+                self.writer.write(files.file(path), blob)
+                manifests.append((path, len(blob), len(data), None))
             self.writer.sync(files.folder)
         except BaseException:
             self._release_or_queue(lic.license_id)
@@ -175,8 +178,7 @@ class Downloads:
         self.journal.create(lic.content_id, title_id=lic.title_id, episode_id=lic.episode_id, label=label,
                             media_id=info.media_id, quality=quality, plan=plan, path=str(files.folder),
                             license=document, license_id=lic.license_id, now=self.clock.wall())
-        self.journal.mark_done_many(lic.content_id, [(path, files.file(path).stat().st_size, len(data), None)
-                                                     for path, data in plan.manifests()])
+        self.journal.mark_done_many(lic.content_id, manifests)
         row = self.journal.get(lic.content_id)
         assert row is not None
         return row

@@ -215,7 +215,8 @@ class DownloadManager:
 
     def _open_pack(self, did: str, files: TitleFiles) -> "_PackSpace":
         end = self.journal.pack_end(did)
-        return _PackSpace(self.writer.open_pack(files.pack, end), end)
+        return _PackSpace(self.writer.open_pack(files.pack, end), end, lambda: self.space(files.folder),
+                          self.settings.reserve_bytes, self.settings.space_check_bytes)
 
     def _close_pack(self, did: str, pack: Pack) -> None:
         """Blobs written but not recorded (a pause, a full disk, a failed commit) are cut off
@@ -273,8 +274,7 @@ class DownloadManager:
             async with fetch_gate:
                 result = await fetcher.fetch(FetchTarget(f.url, byte_range=f.byte_range, expected_bytes=f.range_bytes,
                                                          label=f"{row.id}/{f.path}"))
-                commits.add(self._seal_and_store(pack, files.folder, key, f"{row.id}/{f.path}", f.path,
-                                                 result.data))
+                commits.add(self._seal_and_store(pack, key, f"{row.id}/{f.path}", f.path, result.data))
                 if len(commits.pending) >= self.settings.commit_files:
                     await commits.commit()
 
@@ -302,24 +302,12 @@ class DownloadManager:
             log.warning("download %s: recording finished files failed: %s", did, exc)
         await asyncio.to_thread(self._close_pack, did, pack)
 
-    def _seal_and_store(self, pack: "_PackSpace", folder: Path, key: bytes, label: str, relpath: str,
-                        data: bytes) -> "Stored":
+    def _seal_and_store(self, pack: "_PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
         blob = seal_into(self._sealed, key, label, data)
-        if pack.unchecked + len(blob) > pack.allowance:
-            # Looked at again once the room seen last time is used (at most every
-            # space_check_bytes: a statvfs per file would cost more than it tells).
-            need = len(blob) + self.settings.reserve_bytes
-            free = self.space(folder)
-            if free < need:
-                raise DiskFull(f"{_mb(free)} free, {_mb(need)} needed")
-            pack.allowance = min(self.settings.space_check_bytes, free - self.settings.reserve_bytes)
-            pack.unchecked = 0
-        pack.unchecked += len(blob)
-        offset = pack.reserve(len(blob))
         try:
-            pack.pack.write_at(offset, blob)
-        except OSError as exc:  # the reserved range stays unrecorded: cut off or skipped at resume
+            offset = pack.append(blob)
+        except OSError as exc:  # what got written stays unrecorded: cut off by the clean-up
             if exc.errno == errno.ENOSPC:
                 raise DiskFull(str(exc)) from exc
             raise
@@ -382,16 +370,29 @@ class Stored:
 
 
 class _PackSpace:
-    """The title's pack and where the next blob goes."""
+    """The title's pack being written: blobs go at its end, and the free space is looked at
+    again once the room seen last time is used (at most every ``check_bytes``: a statvfs per
+    file would cost more than it tells), keeping ``reserve`` bytes free."""
 
-    def __init__(self, pack: Pack, end: int) -> None:
+    def __init__(self, pack: Pack, end: int, free: Callable[[], int], reserve: int, check_bytes: int) -> None:
         self.pack = pack
         self._end = end
-        self.unchecked = 0  # bytes written since the free space was last looked at...
-        self.allowance = 0  # ...and how much could be written then before looking again
+        self._free, self._reserve, self._check_bytes = free, reserve, check_bytes
+        self._unchecked = 0  # bytes written since the free space was last looked at...
+        self._allowance = 0  # ...and how much could be written then before looking again
 
-    def reserve(self, n: int) -> int:
-        offset, self._end = self._end, self._end + n
+    def append(self, blob: bytes | memoryview) -> int:
+        """Write ``blob`` at the end; its offset. ``DiskFull`` when it would eat the reserve."""
+        if self._unchecked + len(blob) > self._allowance:
+            need = len(blob) + self._reserve
+            free = self._free()
+            if free < need:
+                raise DiskFull(f"{_mb(free)} free, {_mb(need)} needed")
+            self._allowance, self._unchecked = min(self._check_bytes, free - self._reserve), 0
+        offset = self._end
+        self.pack.write_at(offset, blob)
+        self._end += len(blob)
+        self._unchecked += len(blob)
         return offset
 
 

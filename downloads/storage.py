@@ -62,11 +62,6 @@ class FileWriter(Protocol):
         last recorded blob was left by a crash or a full disk and is dropped."""
 
 
-def write_durably(writer: FileWriter, path: Path, data: bytes) -> None:
-    writer.write(path, data)
-    writer.sync(path.parent)
-
-
 class AtomicWriter:
     def write(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(path.name + PARTIAL)
