@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.network import link_trace
-from qa.runner import ScenarioResult, VariantResult, diff_pct, format_table, summary_json
+from qa.runner import ScenarioResult, VariantResult, format_table, summary_json
 
 _COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e",
            "#d62728"]
@@ -193,13 +193,7 @@ def timeline_png(res: ScenarioResult, vr: VariantResult) -> bytes:
 def _metrics_rows(res: ScenarioResult) -> str:
     rows = []
     for v in res.variants:
-        runs = []
-        if v.real is not None and v.real.metrics is not None:
-            runs.append(("real", v.real.metrics))
-        runs += [("sim model", v.model_metrics), ("sim abr realistic", v.abr_metrics)]
-        real_q = v.real.metrics.qoe_lin if v.real is not None and v.real.metrics is not None else None
-        for label, m in runs:
-            d = diff_pct(m.qoe_lin, real_q) if real_q is not None and label != "real" else None
+        for label, m, d in v.compared_runs("sim abr realistic"):
             rows.append(
                 "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
                     v.variant.name, label, f"{m.qoe_lin:.2f}", "" if d is None else f"{d:+.1f}%",

@@ -32,6 +32,15 @@ class VariantResult:
             return self.real.passed
         return all(c.ok for c in self.checks)
 
+    def compared_runs(self, abr_label: str = "sim abr") -> list[tuple[str, RunMetrics, float | None]]:
+        """(label, metrics, QoE_lin difference to the real run in %) of the real run (when it
+        produced metrics) and the two simulations, as the tables show them."""
+        real = self.real.metrics if self.real is not None else None
+        runs = ([("real", real)] if real is not None else []) + [("sim model", self.model_metrics),
+                                                                  (abr_label, self.abr_metrics)]
+        return [(label, m, diff_pct(m.qoe_lin, real.qoe_lin) if real is not None and label != "real" else None)
+                for label, m in runs]
+
 
 @dataclass
 class ScenarioResult:
@@ -153,13 +162,7 @@ def format_table(res: ScenarioResult) -> str:
            f"{'kbps':>6} {'sw/min':>6} {'fovers':>6} {'fatal':>5}"
     lines = [head, "-" * len(head)]
     for v in res.variants:
-        rows: list[tuple[str, RunMetrics]] = []
-        if v.real is not None and v.real.metrics is not None:
-            rows.append(("real", v.real.metrics))
-        rows += [("sim model", v.model_metrics), ("sim abr", v.abr_metrics)]
-        real_q = v.real.metrics.qoe_lin if v.real is not None and v.real.metrics is not None else None
-        for label, m in rows:
-            d = diff_pct(m.qoe_lin, real_q) if real_q is not None and label != "real" else None
+        for label, m, d in v.compared_runs():
             startup = "-" if m.startup_s is None else f"{m.startup_s:.2f}"
             lines.append(
                 f"{v.variant.name:<14} {label:<13} {m.qoe_lin:8.2f} {'' if d is None else f'{d:+.1f}':>6} "
