@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from downloads.plan import Plan
+from marquee.sqlite import connect
 
 STATES = ("queued", "downloading", "paused", "completed", "failed")
 
@@ -107,12 +108,7 @@ class Journal:
         self._lock = threading.RLock()
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        if str(path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = connect(path, timeout_s=10, synchronous="FULL", rows=True)
         self._db.executescript(_SCHEMA)
         self._migrate()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from marquee.sqlite import connect
 from service.progress import ProgressUpdate, Verdict, decide, history_position
 from service.rows import WatchEvent
 
@@ -92,12 +93,8 @@ class Profile:
 class Store:
     def __init__(self, path: Path | str) -> None:
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if str(path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path, timeout_s=5, rows=True)
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._migrate()
 
     def close(self) -> None:

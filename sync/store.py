@@ -21,6 +21,7 @@ from typing import Any
 
 from marquee import paths
 from marquee.errors import StorageError
+from marquee.sqlite import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,9 +52,7 @@ class LocalStore:
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=5)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect(self.path, timeout_s=5, synchronous="NORMAL")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the position store {self.path}: {exc}",

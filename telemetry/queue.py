@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from marquee import paths
 from marquee.errors import StorageError
+from marquee.sqlite import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -61,9 +62,7 @@ class DurableQueue:
         self.max_age_s = max_age_s
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect(self.path, timeout_s=10, synchronous="NORMAL")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the telemetry queue {self.path}: {exc}") from exc
