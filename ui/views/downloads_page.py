@@ -28,6 +28,7 @@ from marquee.errors import MarqueeError
 from ui.catalog import TitleDetail
 from ui.context import AppContext
 from ui.icons import icon
+from ui.views.artwork_view import ArtworkView
 
 log = logging.getLogger("marquee.ui.downloads")
 
@@ -91,13 +92,10 @@ def display_name(info: DownloadInfo, detail: TitleDetail | None) -> tuple[str, s
     return detail.title, ""
 
 
-class Poster(QWidget):
+class Poster(ArtworkView):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self.url = ""
+        super().__init__(ctx, parent)
         self.setFixedSize(POSTER)
-        ctx.artwork.loaded.connect(lambda u: u == self.url and self.update())
 
     def paintEvent(self, e: QPaintEvent) -> None:
         p = QPainter(self)

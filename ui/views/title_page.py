@@ -26,6 +26,7 @@ from ui.catalog import Episode, TitleDetail, format_clock, format_runtime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import EpisodeModel, EpisodeRole
+from ui.views.artwork_view import ArtworkView
 
 if TYPE_CHECKING:
     from ui.views.download_options import DownloadChoices, DownloadOptionsDialog
@@ -72,12 +73,7 @@ class EpisodeDelegate(QStyledItemDelegate):
         p.restore()
 
 
-class Backdrop(QWidget):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self.url = ""
-        ctx.artwork.loaded.connect(lambda u: u == self.url and self.update())
+class Backdrop(ArtworkView):
 
     def backdrop_rect(self) -> QRect:
         """Right-anchored, 3/4 of the page wide; its lower part (the artwork's own lettering)
