@@ -96,6 +96,11 @@ class DownloadManager:
         self.space = space
         self.on_progress = on_progress or (lambda p: None)
         self._active: dict[str, asyncio.Task[None]] = {}
+        # ``parallel_titles`` titles fetch at once, and as many more get ready meanwhile (journal,
+        # disk space, content key, pack, playback URLs: ~10-20 ms) and wait for a slot here. Without
+        # that look-ahead the network sat idle 15-20% of the time between short episodes
+        # (measured in benchmarks/downloads.py).
+        self._fetch_slots = asyncio.Semaphore(max(1, settings.parallel_titles))
         self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
         self.wakeup = asyncio.Event()
@@ -119,7 +124,7 @@ class DownloadManager:
                         self._active[did].cancel()
                 queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
                 waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
-                for row in waiting[: max(0, self.settings.parallel_titles - len(self._active))]:
+                for row in waiting[: max(0, 2 * self.settings.parallel_titles - len(self._active))]:
                     task = asyncio.create_task(self._download(row), name=f"download {row.id}")
                     task.add_done_callback(lambda _: self.wakeup.set())
                     self._active[row.id] = task
@@ -195,13 +200,15 @@ class DownloadManager:
         return self.progress(did)
 
     async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
-        todo, totals, key = await asyncio.to_thread(self._prepare, row, files)
-        if todo:
-            _, (bases, names, order, refresh) = await asyncio.gather(self._set(row.id, "downloading"),
-                                                                     self.sources(row))
-            fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
-                              self._fetch_event(row.id), refresh=refresh)
-            await self._fetch_all(row, files, fetcher, key, todo, totals)
+        todo, totals, key, pack = await self._prepared(row, files)
+        if pack is not None:
+            try:
+                bases, names, order, refresh = await self.sources(row)
+                fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
+                                  self._fetch_event(row.id), refresh=refresh)
+                await self._fetch_all(row, fetcher, key, todo, totals, pack)
+            finally:
+                await _to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
 
         def complete() -> DownloadProgress | None:
             left = self.journal.files(row.id, done=False)
@@ -212,6 +219,21 @@ class DownloadManager:
         progress = await asyncio.to_thread(complete)  # one hop: titles are short in the benchmark, hops add up
         if progress is not None:
             self.on_progress(progress)
+
+    async def _prepared(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes,
+                                                                           "_PackSpace | None"]:
+        """``_prepare`` in a worker thread; a pause arriving meanwhile closes the pack it opens."""
+        task = asyncio.ensure_future(asyncio.to_thread(self._prepare, row, files))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            def close(done: asyncio.Future[tuple[list[FileRow], Totals, bytes, _PackSpace | None]]) -> None:
+                pack = None if done.cancelled() or done.exception() else done.result()[3]
+                if pack is not None:
+                    pack.pack.close()
+
+            task.add_done_callback(close)
+            raise
 
     def _open_pack(self, did: str, files: TitleFiles) -> "_PackSpace":
         end = self.journal.pack_end(did)
@@ -226,9 +248,9 @@ class DownloadManager:
         finally:
             pack.close()
 
-    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes]:
-        """In a worker thread: clear what a crash left behind, check the disk space, open the
-        content key (when there is something to fetch)."""
+    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes, "_PackSpace | None"]:
+        """In a worker thread: clear what a crash left behind, check the disk space; when there
+        is something to fetch, open the content key and the pack."""
         files.ensure()
         files.remove_partials()
         files.remove_unrecorded(f.path for f in self.journal.files(row.id, done=True) if f.pack_offset is None)
@@ -239,10 +261,13 @@ class DownloadManager:
             free = self.space(files.folder)
             if free < need:
                 raise DiskFull(f"needs about {_mb(need)}, {_mb(free)} free")
-        return todo, totals, self.key_for(row) if todo else b""
+        if not todo:
+            return todo, totals, b"", None
+        key = self.key_for(row)
+        return todo, totals, key, self._open_pack(row.id, files)
 
-    async def _fetch_all(self, row: DownloadRow, files: TitleFiles, fetcher: Fetcher, key: bytes,
-                         todo: list[FileRow], totals: Totals) -> None:
+    async def _fetch_all(self, row: DownloadRow, fetcher: Fetcher, key: bytes, todo: list[FileRow], totals: Totals,
+                         pack: "_PackSpace") -> None:
         """The pipeline of one title, all on the event loop: fetch (``parallel_segments`` at a
         time), seal and write into the pack, and batched commits in a worker thread: one pack
         fdatasync and one journal transaction for the files stored in the last
@@ -255,7 +280,6 @@ class DownloadManager:
         waits for the disk: durability is the commit's fdatasync, in a thread. A file slot is
         held until its file is stored and, past ``commit_files``, committed: unflushed data
         stays bounded, so the kernel never throttles the loop's writes."""
-        pack = await asyncio.to_thread(self._open_pack, row.id, files)
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
         tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
         est = {f.path: f.est_bytes for f in todo}
@@ -283,24 +307,24 @@ class DownloadManager:
                 await asyncio.sleep(self.settings.commit_every_s)
                 await commits.commit()
 
-        tasks = [asyncio.create_task(one(f)) for f in todo]
-        ticker = asyncio.create_task(every())
+        tasks: list[asyncio.Task[None]] = []
         try:
-            await asyncio.gather(*tasks)
+            async with self._fetch_slots:  # held while fetching only: the last commit runs as the next title starts
+                tasks = [asyncio.create_task(one(f)) for f in todo] + [asyncio.create_task(every())]
+                await asyncio.gather(self._set(row.id, "downloading"), *tasks[:-1])
         finally:
-            for t in (*tasks, ticker):
+            for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, ticker, return_exceptions=True)
-            await _to_the_end(self._settle(row.id, commits, pack.pack))
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await _to_the_end(self._settle(row.id, commits))
 
-    async def _settle(self, did: str, commits: "_GroupCommit", pack: Pack) -> None:
-        """What is written is recorded (even on pause), then what is not is cut off the pack:
-        in this order, whole (``_to_the_end``), or a cut could drop recorded blobs."""
+    async def _settle(self, did: str, commits: "_GroupCommit") -> None:
+        """What is written is recorded (even on pause), whole (``_to_the_end``): the caller then
+        cuts what is not off the pack, and a cut made while a commit runs could drop recorded blobs."""
         try:
             await commits.commit()
         except Exception as exc:  # the blobs stay unrecorded: cut off and fetched again next time
             log.warning("download %s: recording finished files failed: %s", did, exc)
-        await asyncio.to_thread(self._close_pack, did, pack)
 
     def _seal_and_store(self, pack: "_PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
