@@ -29,7 +29,7 @@ class TurnsWriter(AtomicWriter):
         self.second_wrote = threading.Event()
         self.waited_in_vain = False
 
-    def open_pack(self, path: Path, size: int):  # type: ignore[override]
+    def open_pack(self, path: Path, size: int):
         pack, did, outer = super().open_pack(path, size), path.parent.name, self
 
         class Recording:
@@ -67,7 +67,7 @@ def test_the_next_title_gets_ready_meanwhile_and_fetches_during_the_last_commit(
         writer.events.append(("ready", row.id))
         return got
 
-    d._sources = recorded_sources  # type: ignore[method-assign]
+    d._sources = recorded_sources
     d.run_blocking(only={r.id for r in rows})
 
     assert [d.info(r.id).state for r in rows] == ["completed", "completed"]
