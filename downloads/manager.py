@@ -97,10 +97,10 @@ class DownloadManager:
         self.on_progress = on_progress or (lambda p: None)
         self._active: dict[str, asyncio.Task[None]] = {}
         # ``parallel_titles`` titles fetch at once, and as many more get ready meanwhile (journal,
-        # disk space, content key, pack, playback URLs: ~10-20 ms) and wait for a slot here. Without
+        # disk space, content key, pack, playback URLs: ~10-20 ms) and wait for their turn. Without
         # that look-ahead the network sat idle 15-20% of the time between short episodes
         # (measured in benchmarks/downloads.py).
-        self._fetch_slots = asyncio.Semaphore(max(1, settings.parallel_titles))
+        self._turns = _Turns(settings.parallel_titles)
         self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
         self.wakeup = asyncio.Event()
@@ -125,7 +125,7 @@ class DownloadManager:
                 queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
                 waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
                 for row in waiting[: max(0, 2 * self.settings.parallel_titles - len(self._active))]:
-                    task = asyncio.create_task(self._download(row), name=f"download {row.id}")
+                    task = asyncio.create_task(self._download(row, self._turns.admit()), name=f"download {row.id}")
                     task.add_done_callback(lambda _: self.wakeup.set())
                     self._active[row.id] = task
                 if not self._active and not waiting and not forever:
@@ -164,10 +164,10 @@ class DownloadManager:
         return stopped
 
     # ---------------------------------------------------------------- a title
-    async def _download(self, row: DownloadRow) -> None:
+    async def _download(self, row: DownloadRow, turn: "_Turn") -> None:
         files = TitleFiles(self.root / row.id)
         try:
-            await self._download_title(row, files)
+            await self._download_title(row, files, turn)
         except asyncio.CancelledError:
             raise
         except DiskFull as exc:
@@ -186,6 +186,8 @@ class DownloadManager:
             log.exception("download %s failed unexpectedly", row.id)
             await self._set(row.id, "failed", "The download stopped because of an internal error; "
                                               "resume it to try again.")
+        finally:
+            turn.pass_on()  # (when the title ended before its turn) the next one may go
 
     async def _set(self, did: str, state: str, message: str = "") -> None:
         """Move ``did`` to ``state`` (unless the UI paused or deleted it meanwhile); progress event."""
@@ -199,14 +201,14 @@ class DownloadManager:
         self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
         return self.progress(did)
 
-    async def _download_title(self, row: DownloadRow, files: TitleFiles) -> None:
+    async def _download_title(self, row: DownloadRow, files: TitleFiles, turn: "_Turn") -> None:
         todo, totals, key, pack = await self._prepared(row, files)
         if pack is not None:
             try:
                 bases, names, order, refresh = await self.sources(row)
                 fetcher = Fetcher(self.client, OcaPool(dict(bases), dict(names)), OcaRanker(order), self.clock,
                                   self._fetch_event(row.id), refresh=refresh)
-                await self._fetch_all(row, fetcher, key, todo, totals, pack)
+                await self._fetch_all(row, fetcher, key, todo, totals, pack, turn)
             finally:
                 await _to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
 
@@ -267,7 +269,7 @@ class DownloadManager:
         return todo, totals, key, self._open_pack(row.id, files)
 
     async def _fetch_all(self, row: DownloadRow, fetcher: Fetcher, key: bytes, todo: list[FileRow], totals: Totals,
-                         pack: "_PackSpace") -> None:
+                         pack: "_PackSpace", turn: "_Turn") -> None:
         """The pipeline of one title, all on the event loop: fetch (``parallel_segments`` at a
         time), seal and write into the pack, and batched commits in a worker thread: one pack
         fdatasync and one journal transaction for the files stored in the last
@@ -309,7 +311,7 @@ class DownloadManager:
 
         tasks: list[asyncio.Task[None]] = []
         try:
-            async with self._fetch_slots:  # held while fetching only: the last commit runs as the next title starts
+            async with turn:  # held while fetching only: the last commit runs as the next title starts
                 tasks = [asyncio.create_task(one(f)) for f in todo] + [asyncio.create_task(every())]
                 await asyncio.gather(self._set(row.id, "downloading"), *tasks[:-1])
         finally:
@@ -418,6 +420,44 @@ class _PackSpace:
         self._end += len(blob)
         self._unchecked += len(blob)
         return offset
+
+
+class _Turns:
+    """``slots`` titles fetch at once, taking turns in the order they were admitted: a title that
+    got ready sooner does not overtake one queued before it."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = asyncio.Semaphore(max(1, slots))
+        self._last: asyncio.Event | None = None
+
+    def admit(self) -> "_Turn":
+        turn = _Turn(self._slots, self._last)
+        self._last = turn.passed
+        return turn
+
+
+class _Turn:
+    """One title's turn: ``async with`` holds a slot; ``passed`` is set once the title has its
+    slot or will never take one, which lets the title admitted after it queue for a slot."""
+
+    def __init__(self, slots: asyncio.Semaphore, after: asyncio.Event | None) -> None:
+        self._slots = slots
+        self._after = after
+        self.passed = asyncio.Event()
+
+    async def __aenter__(self) -> None:
+        try:
+            if self._after is not None:
+                await self._after.wait()
+            await self._slots.acquire()
+        finally:
+            self.passed.set()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._slots.release()
+
+    def pass_on(self) -> None:
+        self.passed.set()
 
 
 @dataclass

@@ -4,6 +4,7 @@ fetches end, while their last commit (an fdatasync) still runs."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -81,3 +82,27 @@ def test_the_next_title_gets_ready_meanwhile_and_fetches_during_the_last_commit(
     # ...and while the first title's last commit was still flushing.
     assert not writer.waited_in_vain
     assert events.index(("flush", FILM)) > second_writes[0]
+
+
+def test_titles_keep_their_queue_order_even_when_a_later_one_is_ready_first(svc, make_downloads):
+    writer = TurnsWriter(FILM, SECOND, patience=0.0)
+    settings = DownloadSettings(parallel_titles=1, parallel_segments=2, reserve_bytes=0)
+    d = make_downloads(svc, writer=writer, settings=settings)
+    rows = [d.add(t, quality="low") for t in (FILM, SECOND)]
+    sources = d._sources
+
+    async def first_is_slow(row):  # the first title's playback call takes a while
+        if row.id == FILM:
+            await asyncio.sleep(0.5)
+        got = await sources(row)
+        writer.events.append(("ready", row.id))
+        return got
+
+    d._sources = first_is_slow
+    d.run_blocking(only={r.id for r in rows})
+
+    assert [d.info(r.id).state for r in rows] == ["completed", "completed"]
+    events = writer.events
+    assert events.index(("ready", SECOND)) < events.index(("ready", FILM))
+    writes = [did for kind, did in events if kind == "write"]
+    assert writes.index(SECOND) > len(writes) - 1 - writes[::-1].index(FILM)  # all of the first, then the second
