@@ -7,13 +7,14 @@ QApplication and the event loop. Tests call the first two with fakes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -93,12 +94,23 @@ def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Sh
     return Shell(ctx, player_factory=player_factory)
 
 
+def freeze_startup_heap() -> None:
+    """Move what startup built (modules, classes, the window) out of the garbage collector's
+    sight. A full collection walks every tracked object and stops every thread meanwhile: with
+    the app's ~70,000 it took 49-52 ms (a visible hitch, and a pause in the segment engine's
+    loop); after this it walks only what was made since: 0.1 ms even with a second window
+    built. What is frozen lives as long as the app anyway; garbage is collected first."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(source: CatalogSource, engine_factory: EngineFactory | None,
         downloads_opener: "Opener | None" = None) -> int:
     app = ensure_application()
     ctx = create_context(source, engine_factory=engine_factory, downloads_opener=downloads_opener)
     window = create_window(ctx)
     window.show()
+    QTimer.singleShot(0, freeze_startup_heap)  # once the first page is built
     try:
         return app.exec()
     finally:
