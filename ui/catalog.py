@@ -291,6 +291,9 @@ def format_clock(seconds: float) -> str:
 
 
 def format_runtime(seconds: int) -> str:
+    """"1 h 32 min", "45 min"; seconds under a minute (the quick demo's titles last 16 s)."""
+    if 0 < seconds < 60:
+        return f"{seconds} s"
     minutes = max(0, round(seconds / 60))
     h, m = divmod(minutes, 60)
     return f"{h} h {m} min" if h else f"{m} min"
