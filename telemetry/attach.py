@@ -47,10 +47,12 @@ def attach(engine: Any, *, service_url: str | None, telemetry_enabled: bool, cli
            cmcd: str = "headers", network: str = "", sync_enabled: bool = True) -> ObservedEngine:
     observers: list[Observer] = []
     closers: list[Any] = []
+    progress_flush = None
     if sync_enabled and service_url:
         sync = ProgressSync(lazy_transport(service_url, client))
         observers.append(sync)
         closers.append(sync.close)
+        progress_flush = sync.flush
     if telemetry_enabled and service_url:
         tele = Telemetry(http_upload(service_url))
         observers.append(PlaybackTelemetry(tele.record, cmcd=cmcd, network=network))
@@ -65,7 +67,7 @@ def attach(engine: Any, *, service_url: str | None, telemetry_enabled: bool, cli
             except Exception as exc:  # quitting must not fail on telemetry
                 log.warning("closing sync/telemetry: %s", exc)
 
-    observed = ObservedEngine(engine, observers, on_close=close)
+    observed = ObservedEngine(engine, observers, on_close=close, progress_flush=progress_flush)
     observed.syncs_progress = bool(sync_enabled and service_url)  # type: ignore[attr-defined]
     return observed
 

@@ -23,10 +23,12 @@ class Observer(Protocol):
 
 class ObservedEngine:
     def __init__(self, engine: Any, observers: Sequence[Observer],
-                 on_close: Callable[[], None] | None = None) -> None:
+                 on_close: Callable[[], None] | None = None,
+                 progress_flush: Callable[[float], bool] | None = None) -> None:
         self._engine = engine
         self.observers = list(observers)
         self._on_close = on_close
+        self._progress_flush = progress_flush
         for o in self.observers:
             engine.add_listener(o.on_snapshot, o.on_event)
 
@@ -49,6 +51,12 @@ class ObservedEngine:
     def stop(self) -> None:
         self._engine.stop()
         self._end()
+
+    def flush_progress(self, timeout: float = 3.0) -> bool:
+        """Wait (at most ``timeout``) until the positions recorded so far, the last one at
+        ``stop`` included, have reached the service: a page that shows the resume point can
+        then ask for it. True when nothing is left to send."""
+        return self._progress_flush(timeout) if self._progress_flush is not None else True
 
     def close(self) -> None:
         self._end()

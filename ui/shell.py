@@ -196,7 +196,17 @@ class Shell(QMainWindow):
             self.stack.addWidget(player)
             player.back.connect(self.go_back)
             self.player.fullscreenRequested.connect(self._set_fullscreen)
+            progress_saved = getattr(player, "progressSaved", None)
+            if progress_saved is not None:
+                progress_saved.connect(self._progress_saved)
         return True
+
+    def _progress_saved(self) -> None:
+        """Watching moved the resume point: the title page and Continue Watching show it."""
+        if self.ctx.profile is None:
+            return
+        self.title_page.refresh()
+        self.home.reload()
 
     def open_search(self) -> None:
         self.show_page(self.search, remember=self.current() is not self.search)

@@ -60,3 +60,36 @@ def test_lifecycle_and_forwarding() -> None:
     obs.close()
     assert engine.calls == ["pause", "stop", "close"] and closed == [True]
     assert log == ["a.end", "a.start", "b.end", "b.start", "a.end", "b.end", "a.end", "b.end"]
+
+
+def test_flush_progress_waits_for_the_position_sync(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``attach`` wires the position sync's flush: after ``stop``, the last position is sent
+    before ``flush_progress`` returns (the app then asks the service for the resume point)."""
+    from sync.store import LocalStore
+    from telemetry import attach as attach_mod
+
+    sent: list[list[dict[str, Any]]] = []
+
+    def transport(service_url: str, client: Any = None):  # type: ignore[no-untyped-def]
+        def send(pid: str, reports: list[dict[str, Any]], sent_at: float) -> dict[str, Any]:
+            sent.append(reports)
+            return {"server_time": sent_at, "results": [{"ok": True} for _ in reports]}
+        return send
+
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setattr(attach_mod, "lazy_transport", transport)
+    engine = FakeEngine()
+    obs = attach_mod.attach(engine, service_url="http://service.invalid", telemetry_enabled=False)
+    assert ObservedEngine(FakeEngine(), []).flush_progress(0.1) is True  # no sync: nothing to wait for
+    try:
+        obs.play(PlayRequest(manifest_url="u", title="x", content=ContentRef("p1", "t001")))
+        from player.events import PlaybackSnapshot, PlaybackState
+
+        for on_snapshot, _ in engine.listeners:
+            on_snapshot(PlaybackSnapshot(state=PlaybackState.PLAYING, position_s=600.0, duration_s=5400.0))
+        obs.stop()
+        assert obs.flush_progress(5.0) is True
+        assert any(r.get("position_s") == 600.0 for batch in sent for r in batch), sent
+        assert LocalStore().pending_count() == 0
+    finally:
+        obs.close()

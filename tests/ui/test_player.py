@@ -203,3 +203,44 @@ def test_stats_overlay_plots_history(qtbot, window, engines) -> None:  # type: i
     assert len(xs) >= 5 and ys[-1] == 14.0
     player.toggle_stats()
     assert not player.stats.isVisible()
+
+
+class WatchingSource:
+    """The fake service, with positions: ``report_position`` moves the film's resume point."""
+
+    def __init__(self) -> None:
+        from tests.ui.fakes import FakeSource
+
+        self.inner = FakeSource()
+        self.positions: dict[str, float] = {}
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+    def report_position(self, profile_id, title_id, position_s, duration_s, episode_id=None):  # type: ignore[no-untyped-def]
+        self.positions[title_id] = position_s
+
+    def title(self, title_id, profile_id):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        detail = self.inner.title(title_id, profile_id)
+        return replace(detail, position_s=self.positions.get(title_id, detail.position_s))
+
+
+def test_leaving_the_player_shows_the_new_resume_point_and_refreshes_the_rows(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    source = WatchingSource()
+    ctx, win = window(source)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+    win.picker.buttons[0].click()
+    win.open_title(Tile("t101", "x"))
+    qtbot.waitUntil(lambda: win.title_page.detail is not None, timeout=5000)
+    assert "Resume from 12:34" in win.title_page.play_button.text()
+    win.title_page.play_button.click()
+    qtbot.waitUntil(lambda: bool(engines) and win.player.bridge.last.state == PlaybackState.PLAYING, timeout=5000)
+    engines[0].seek(2000.0)  # watched on to 33:20
+    qtbot.waitUntil(lambda: win.player.bridge.last.position_s == 2000.0, timeout=5000)
+    rows_before = sum(1 for c in source.inner.calls if c[0] == "rows")
+    win.go_back()
+    assert win.current() is win.title_page
+    qtbot.waitUntil(lambda: "Resume from 33:20" in win.title_page.play_button.text(), timeout=5000)
+    qtbot.waitUntil(lambda: sum(1 for c in source.inner.calls if c[0] == "rows") > rows_before, timeout=5000)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QLinearGradient, QPainter, QPaintEvent
@@ -83,6 +84,7 @@ class Overlay(QWidget):
 class PlayerView(QWidget):
     back = Signal()
     fullscreenRequested = Signal(bool)
+    progressSaved = Signal()  # after the player closed: the last position has reached the service
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -374,7 +376,7 @@ class PlayerView(QWidget):
         self.retry_button.setVisible(retry)
         self.card.show()
 
-    def _maybe_report(self, snap: PlaybackSnapshot, force: bool = False) -> None:
+    def _maybe_report(self, snap: PlaybackSnapshot) -> None:
         """Tell the service where we are (Continue Watching), every 10 s and on exit."""
         report = getattr(self._ctx.source, "report_position", None)
         if getattr(self.bridge.engine, "syncs_progress", False):
@@ -382,7 +384,7 @@ class PlayerView(QWidget):
         now = time.monotonic()
         if report is None or self.detail is None or self._ctx.profile is None or snap.duration_s <= 0:
             return
-        if not force and now - self._last_report < REPORT_EVERY_S:
+        if now - self._last_report < REPORT_EVERY_S:
             return
         self._last_report = now
         pid, tid = self._ctx.profile.id, self.detail.id
@@ -580,11 +582,32 @@ class PlayerView(QWidget):
         self.back.emit()
 
     def close_player(self) -> None:
-        """Stop playback (the view stays, ready for the next title)."""
-        self._maybe_report(self.bridge.last, force=True)
+        """Stop playback (the view stays, ready for the next title); once the last position
+        has reached the service, ``progressSaved`` (pages then show the new resume point)."""
+        save = self._final_report(self.bridge.last)
         self.cancel_countdown()
         self._hide_timer.stop()
-        self.bridge.stop()
+        self.bridge.stop()  # the engine's position sync records the last position now
+        if save is not None:
+            self._ctx.tasks.run(save, lambda _r: self.progressSaved.emit(), self._save_failed)
+
+    def _save_failed(self, err: MarqueeError) -> None:
+        log.info("saving the position failed: %s", err.message)  # the sync keeps it and retries
+        self.progressSaved.emit()  # the pages ask anyway: the service may have it
+
+    def _final_report(self, snap: PlaybackSnapshot) -> Callable[[], object] | None:
+        """What sends the last position, to run on a worker once playback has stopped."""
+        if self.detail is None or self._ctx.profile is None:
+            return None  # nothing was playing
+        flush = getattr(self.bridge.engine, "flush_progress", None)
+        if getattr(self.bridge.engine, "syncs_progress", False) and callable(flush):
+            return lambda: flush(3.0)
+        report = getattr(self._ctx.source, "report_position", None)
+        if report is None or snap.duration_s <= 0:
+            return None
+        pid, tid, eid = self._ctx.profile.id, self.detail.id, self.episode.id if self.episode else None
+        pos, dur = snap.position_s, snap.duration_s
+        return lambda: report(pid, tid, pos, dur, eid)
 
     def shutdown(self) -> None:
         """The app is closing: free the renderer before mpv goes away."""

@@ -218,6 +218,19 @@ class TitlePage(QWidget):
         source = self._ctx.source
         self._ctx.tasks.run(lambda: source.title(title_id, profile.id), self.set_detail, self._failed, key="title")
 
+    def refresh(self) -> None:
+        """Ask again for the title shown (its resume point moved), keeping it on screen meanwhile."""
+        profile, detail = self._ctx.profile, self.detail
+        if profile is None or detail is None:
+            return
+        source, title_id = self._ctx.source, detail.id
+        self._ctx.tasks.run(lambda: source.title(title_id, profile.id), self._refreshed, lambda _e: None,
+                            key="title")
+
+    def _refreshed(self, d: TitleDetail) -> None:
+        if self.detail is not None and self.detail.id == d.id:  # still the title shown
+            self.set_detail(d)
+
     def _failed(self, err: MarqueeError) -> None:
         self.status.setText(err.user_message)
 
