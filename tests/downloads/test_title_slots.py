@@ -52,6 +52,24 @@ class TurnsWriter(AtomicWriter):
         return Recording()
 
 
+def download_both(d, writer: TurnsWriter, slow_start: str | None = None):
+    """Download FILM then SECOND; each title's playback call (the last step of getting ready)
+    is recorded as a "ready" event, and ``slow_start``'s takes half a second."""
+    rows = [d.add(t, quality="low") for t in (FILM, SECOND)]
+    sources = d._sources
+
+    async def recorded_sources(row):
+        if row.id == slow_start:
+            await asyncio.sleep(0.5)
+        got = await sources(row)
+        writer.events.append(("ready", row.id))
+        return got
+
+    d._sources = recorded_sources
+    d.run_blocking(only={r.id for r in rows})
+    return rows
+
+
 def test_the_next_title_gets_ready_meanwhile_and_fetches_during_the_last_commit(svc, make_downloads):
     for node in svc.runtime.ocas:  # slow links: the first title fetches for about a second
         svc.call(lambda node=node: node.set_faults(FaultSpec(throughput_kbps=4000)))
@@ -60,16 +78,7 @@ def test_the_next_title_gets_ready_meanwhile_and_fetches_during_the_last_commit(
     settings = DownloadSettings(parallel_titles=1, parallel_segments=2, reserve_bytes=0, commit_every_s=600,
                                 commit_files=10_000)
     d = make_downloads(svc, writer=writer, settings=settings)
-    rows = [d.add(t, quality="low") for t in (FILM, SECOND)]
-    sources = d._sources
-
-    async def recorded_sources(row):  # the playback call: the last step of getting ready
-        got = await sources(row)
-        writer.events.append(("ready", row.id))
-        return got
-
-    d._sources = recorded_sources
-    d.run_blocking(only={r.id for r in rows})
+    rows = download_both(d, writer)
 
     assert [d.info(r.id).state for r in rows] == ["completed", "completed"]
     events = writer.events
@@ -88,18 +97,7 @@ def test_titles_keep_their_queue_order_even_when_a_later_one_is_ready_first(svc,
     writer = TurnsWriter(FILM, SECOND, patience=0.0)
     settings = DownloadSettings(parallel_titles=1, parallel_segments=2, reserve_bytes=0)
     d = make_downloads(svc, writer=writer, settings=settings)
-    rows = [d.add(t, quality="low") for t in (FILM, SECOND)]
-    sources = d._sources
-
-    async def first_is_slow(row):  # the first title's playback call takes a while
-        if row.id == FILM:
-            await asyncio.sleep(0.5)
-        got = await sources(row)
-        writer.events.append(("ready", row.id))
-        return got
-
-    d._sources = first_is_slow
-    d.run_blocking(only={r.id for r in rows})
+    rows = download_both(d, writer, slow_start=FILM)  # the first title's playback call takes a while
 
     assert [d.info(r.id).state for r in rows] == ["completed", "completed"]
     events = writer.events
