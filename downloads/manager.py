@@ -424,40 +424,54 @@ class _PackSpace:
 
 class _Turns:
     """``slots`` titles fetch at once, taking turns in the order they were admitted: a title that
-    got ready sooner does not overtake one queued before it."""
+    got ready sooner does not overtake one queued before it, and one that ends (or is paused)
+    before its turn lets the next one go."""
 
     def __init__(self, slots: int) -> None:
-        self._slots = asyncio.Semaphore(max(1, slots))
-        self._last: asyncio.Event | None = None
+        self._free = max(1, slots)
+        self._queue: collections.deque[_Turn] = collections.deque()  # admitted, not yet fetching nor gone
 
     def admit(self) -> "_Turn":
-        turn = _Turn(self._slots, self._last)
-        self._last = turn.passed
+        turn = _Turn(self)
+        self._queue.append(turn)
         return turn
+
+    def _wake(self) -> None:
+        """Let the first title in line go, if a slot is free."""
+        if self._queue and self._free > 0:
+            self._queue[0].wake()
 
 
 class _Turn:
-    """One title's turn: ``async with`` holds a slot; ``passed`` is set once the title has its
-    slot or will never take one, which lets the title admitted after it queue for a slot."""
+    """One title's turn: ``async with`` waits for it and holds a slot; ``pass_on`` (safe to
+    call twice) takes the title out of the line when it ends without fetching."""
 
-    def __init__(self, slots: asyncio.Semaphore, after: asyncio.Event | None) -> None:
-        self._slots = slots
-        self._after = after
-        self.passed = asyncio.Event()
+    def __init__(self, turns: _Turns) -> None:
+        self._turns = turns
+        self._waiter: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def __aenter__(self) -> None:
+        turns = self._turns
         try:
-            if self._after is not None:
-                await self._after.wait()
-            await self._slots.acquire()
+            while not (turns._queue and turns._queue[0] is self and turns._free > 0):
+                self._waiter = asyncio.get_running_loop().create_future()
+                await self._waiter
+            turns._free -= 1
         finally:
-            self.passed.set()
+            self.pass_on()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._slots.release()
+        self._turns._free += 1
+        self._turns._wake()
 
     def pass_on(self) -> None:
-        self.passed.set()
+        if self in self._turns._queue:
+            self._turns._queue.remove(self)
+            self._turns._wake()
 
 
 @dataclass
