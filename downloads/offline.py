@@ -84,7 +84,7 @@ def prepare_playback(d: Downloads, did: str, *, online: bool = True, start_s: fl
         start = 0.0  # finished last time: from the start
     request = PlayRequest(manifest_url=offline_url(did, d.journal.manifest_path(did)), title=row.label, start_s=max(0.0, start),
                           audio_language=audio or (row.audio[0] if row.audio else None),
-                          subtitle_language=subtitles)
+                          subtitle_language=subtitles, source_name="this device")
     return OfflinePlayback(did, request, transport, verdict)
 
 

@@ -44,6 +44,9 @@ class PlayRequest:
     manifest_url: str
     title: str = ""
     ocas: tuple[OcaCandidate, ...] = ()
+    # Without OCAs, what the stats and telemetry call the manifest's own server(s): "origin"
+    # for a stream from anywhere; a downloaded title says it plays from this device.
+    source_name: str = "origin"
     manifest_path: str = ""
     start_s: float = 0.0
     audio_language: str | None = None

@@ -251,9 +251,11 @@ class PlaybackSession:
                 raise NetworkError(exc.message, user_message="The stream could not be reached.") from exc
             roots = presentation.base_urls or ()
             ordered = sorted(roots, key=lambda b: (b.priority, -b.weight))
-            bases = {(b.service_location or f"origin-{i + 1}"): b.url for i, b in enumerate(ordered)}
+            label = req.source_name or "origin"
+            bases = {(b.service_location or (label if len(ordered) == 1 else f"{label}-{i + 1}")): b.url
+                     for i, b in enumerate(ordered)}
             if not bases:
-                bases = {"origin": req.manifest_url.rsplit("/", 1)[0] + "/"}
+                bases = {label: req.manifest_url.rsplit("/", 1)[0] + "/"}
             names = {k: k for k in bases}
             order = list(bases)
         if presentation.is_live:

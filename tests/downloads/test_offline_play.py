@@ -70,7 +70,9 @@ def test_round_trip_plays_to_the_end_with_the_network_off(svc, make_downloads):
     assert summary.ok, summary.errors
     assert summary.played_s == pytest.approx(16.0, abs=0.8)
     assert summary.stall_count == 0 and snap.state == PlaybackState.ENDED
-    assert len([e for e in play.events if e.kind == "segment"]) == 8
+    segments = [e for e in play.events if e.kind == "segment"]
+    assert len(segments) == 8
+    assert {e.data["oca"] for e in segments} == {"this device"}  # what the stats and telemetry say
     assert d.info(FILM).license.playback_remaining_s == pytest.approx(48 * 3600, abs=120)  # the window started
 
 
