@@ -156,14 +156,17 @@ class Shell(QMainWindow):
             self.home.focus_first()
 
     def go_back(self) -> None:
-        if self.player is not None and self.stack.currentWidget() is self.player:
-            self.player.close_player()
+        leaving_player = self.player is not None and self.stack.currentWidget() is self.player
+        if leaving_player:
+            self.player.close_player()  # type: ignore[union-attr]
         target = self._history.pop() if self._history else self.home
         if target is self.player:
             target = self.title_page
         self.show_page(target, remember=False if target is self.home else True)
         if target is not self.home and self._history and self._history[-1] is target:
             self._history.pop()
+        if leaving_player and target is self.downloads:
+            self.downloads.reload()  # a first play started the download's viewing window
 
     def choose_profile(self, profile: Profile) -> None:
         self.ctx.profile = profile

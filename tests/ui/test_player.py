@@ -244,3 +244,17 @@ def test_leaving_the_player_shows_the_new_resume_point_and_refreshes_the_rows(qt
     assert win.current() is win.title_page
     qtbot.waitUntil(lambda: "Resume from 33:20" in win.title_page.play_button.text(), timeout=5000)
     qtbot.waitUntil(lambda: sum(1 for c in source.inner.calls if c[0] == "rows") > rows_before, timeout=5000)
+
+
+def test_back_from_the_player_to_the_downloads_page_reloads_it(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    """A download's first play starts its viewing window: its card must say so on return."""
+    ctx, win = window()
+    qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+    win.picker.buttons[0].click()
+    win.open_downloads()
+    reloads: list[int] = []
+    win.downloads.reload = lambda: reloads.append(1)  # type: ignore[method-assign]
+    win._ensure_player()
+    win.show_page(win.player)  # as play_download does
+    win.go_back()
+    assert win.current() is win.downloads and reloads == [1]
