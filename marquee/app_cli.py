@@ -51,11 +51,11 @@ def run_app(args: argparse.Namespace) -> int:
 
         if not content_ready():
             build_content()
-        from marquee.embedded import start_embedded_service
+        from marquee.embedded import SupervisedService, start_embedded_service
 
         print("marquee: starting the built-in service…", file=sys.stderr, flush=True)
         try:
-            embedded = start_embedded_service()
+            embedded = SupervisedService(lambda port: start_embedded_service(port=port))
         except MarqueeError as exc:
             print(f"marquee: {exc.user_message}\n{exc.message}", file=sys.stderr)
             return 1

@@ -2,22 +2,28 @@
 
 The child is ``python -m marquee serve --port 0 --watch-stdin``: it prints its URL
 on the first line, and exits when its stdin closes, so it dies with us even on
-``kill -9`` of the parent (the pipe closes with the parent's process).
+``kill -9`` of the parent (the pipe closes with the parent's process). The app keeps it
+running with ``SupervisedService``: a child that dies is started again on the same port.
 """
 
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
-from marquee.errors import ServiceError
+from marquee.errors import MarqueeError, ServiceError
+
+log = logging.getLogger("marquee.embedded")
 
 
 class EmbeddedService:
@@ -60,10 +66,11 @@ class EmbeddedService:
 
 def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, timeout: float = 30.0,
                            extra_args: list[str] | None = None, env: dict[str, str] | None = None,
-                           verbose: bool = False) -> EmbeddedService:
-    """Launch ``marquee serve`` on free loopback ports; returns when ``/health`` answers 200."""
+                           verbose: bool = False, port: int = 0) -> EmbeddedService:
+    """Launch ``marquee serve`` on loopback (``port``, or a free one; the OCAs always on free
+    ones); returns when ``/health`` answers 200."""
     cmd = [sys.executable, "-m", "marquee", *(["-v"] if verbose else []), "serve", "--host", "127.0.0.1",
-           "--port", "0", "--ocas", str(ocas), "--admin", "--watch-stdin"]
+           "--port", str(port), "--ocas", str(ocas), "--admin", "--watch-stdin"]
     if content_dir is not None:
         cmd += ["--content", str(content_dir)]
     cmd += extra_args or []
@@ -105,6 +112,50 @@ def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, ti
             pass
         time.sleep(0.05)
     raise fail(f"did not become healthy within {timeout:g} s")
+
+
+class SupervisedService:
+    """The embedded service, started again when it dies (a crash, an out-of-memory kill, a stray
+    ``kill``), on the port it had: the app's URL stays valid, and its "offline" banner clears by
+    itself, as the banner says it will. Clients lose nothing: positions and telemetry wait in
+    their local queues, and the OCAs' new ports come with the next playback call. Restarts back
+    off (1 s, doubling up to 30 s) so a service that cannot start does not spin."""
+
+    def __init__(self, start: Callable[[int], EmbeddedService], *, check_every_s: float = 1.0) -> None:
+        self._start = start
+        self._check_every_s = check_every_s
+        self.service = start(0)
+        self.port = urlsplit(self.service.url).port or 0
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="embedded-watch", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def _watch(self) -> None:
+        backoff = 1.0
+        while not self._stopping.wait(self._check_every_s):
+            if self.service.alive():
+                continue
+            log.warning("the built-in service exited (code %s); starting it again on port %s. Its last output:\n%s",
+                        self.service.process.returncode, self.port, self.service.stderr_tail())
+            try:
+                self.service = self._start(self.port)
+                self.restarts += 1
+                backoff = 1.0
+            except MarqueeError as exc:
+                log.warning("the built-in service did not start again: %s", exc.message)
+                if self._stopping.wait(backoff):
+                    return
+                backoff = min(30.0, backoff * 2)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(10.0)
+        self.service.stop()
 
 
 def content_ready() -> bool:

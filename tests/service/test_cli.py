@@ -88,3 +88,27 @@ def test_catalog_command_unreachable_service() -> None:
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "Cannot reach the Marquee service" in r.stderr
     assert time.monotonic() - t < 20
+
+
+def test_a_killed_embedded_service_is_started_again_on_the_same_url(content_dir: Path, catalog_file: Path) -> None:
+    """The app's built-in service dies (kill -9): it comes back on the same URL by itself, so
+    the app's "offline, will reconnect by itself" banner tells the truth."""
+    import signal
+    import time
+
+    from marquee.embedded import SupervisedService
+
+    supervised = SupervisedService(lambda port: start_embedded_service(
+        content_dir, ocas=1, port=port, extra_args=["--catalog", str(catalog_file)]), check_every_s=0.2)
+    try:
+        url, first = supervised.url, supervised.service.process
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        deadline = time.monotonic() + 60
+        while supervised.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert supervised.restarts == 1 and supervised.url == url
+        assert httpx.get(url + "/health", timeout=5).status_code == 200
+    finally:
+        supervised.stop()
+    assert supervised.service.process.poll() is not None  # stopped, and not started again
