@@ -5,7 +5,8 @@ refused or reset connection, DNS failure, HTTP 5xx, 404/410, a stall (no bytes
 for a time derived from the expected download time) or a truncated body; a body
 that arrived in part continues from the next OCA with a Range request. 401/403
 first refreshes the signed URLs. When every OCA is benched it backs off with
-jitter and keeps trying: playback resumes by itself when one returns.
+jitter, asks the service for the OCAs' current URLs (when it can) and keeps trying:
+playback resumes by itself when one returns, or comes back elsewhere.
 
 All timing decisions come from ``player.retry`` and ``player.oca.ranking`` (pure);
 this module only does the I/O and reports what happened.
@@ -180,6 +181,10 @@ class Fetcher:
                 )
                 log.warning("all OCAs failing for %s; backing off %.2f s", target.label or target.url, delay)
                 await asyncio.sleep(delay)
+                if self.refresh is not None:
+                    # The OCAs may have moved (a restarted service, an edge replaced): ask for the
+                    # current URLs too. Fails quietly while the service itself is down.
+                    await self._refresh()
                 tried.clear()
                 oca = self.ranker.least_penalized(self.clock.monotonic())
                 self.ranker.record_probe(oca, self.clock.monotonic())

@@ -161,6 +161,29 @@ def test_all_ocas_down_backs_off_and_recovers_when_one_returns():
     assert down and all(e.data["recoverable"] for e in down)
 
 
+def test_when_every_oca_is_down_the_fetcher_asks_where_they_went():
+    """The service was restarted: its OCAs came back on other ports. After a backoff round the
+    fetcher asks (the same hook that refreshes signed URLs) and continues there."""
+    async def scenario():
+        moved = await FakeOca(BODY).start()
+        asked: list[int] = []
+
+        async def refresh() -> dict[str, str]:
+            asked.append(1)
+            return {"a": moved.base_url, "b": moved.base_url}
+
+        events: list[PlayerEvent] = []
+        fetcher, client = await make_fetcher({"a": closed_port_url(), "b": closed_port_url()}, events, refresh=refresh)
+        async with client:
+            result = await fetcher.fetch(FetchTarget("seg.m4s"))
+        await moved.close()
+        return result, events, asked
+
+    result, events, asked = run(scenario())
+    assert result.data == BODY and asked
+    assert any(e.kind == "error" and e.data["code"] == "all_ocas_down" for e in events)
+
+
 def test_the_progress_callback_can_abandon_a_download():
     from player.fetch import FetchAbandoned
 
