@@ -4,9 +4,9 @@ appended to the title's pack (``downloads.storage``), recorded once durable; pro
 
 Runs on one asyncio loop. Pause, resume and delete are journal state changes: the run
 loop polls the journal, so a ``marquee download pause`` from another process and the
-UI's button act the same way. Disk space is checked before a title starts and before
-every file; ENOSPC (or too little space) pauses the title with a clear message and
-leaves no partial file behind.
+UI's button act the same way. Disk space is checked before a title starts and watched
+while it is written (``_PackSpace``); ENOSPC (or too little space) pauses the title with a
+clear message, and what was written but not recorded is cut off the pack.
 """
 
 from __future__ import annotations
