@@ -16,12 +16,10 @@ from typing import Iterable, Protocol, Sequence, TypeVar
 import defusedxml.ElementTree as DET
 
 from marquee.errors import ConfigError, ManifestError
-from downloads.plan_ranges import RangeFetch, split_segment_base
+from downloads.plan_ranges import DASH_NS, NS, Piece, RangeFetch, split_segment_base
 from player.manifest.detect import parse_manifest
 from player.manifest.model import Presentation, Representation
 
-DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
-NS = "{" + DASH_NS + "}"
 QUALITY_HEIGHTS = {"low": 0, "standard": 480, "high": 720, "max": 1 << 30}
 MANIFEST = "manifest.mpd"
 _RANGES_REFUSED = "This title lists its segments as byte ranges of shared files, which downloads do not support yet."
@@ -77,6 +75,12 @@ class PlannedFile:
     est_bytes: int  # from the bandwidth and duration (real size known after download)
     source: str | None = None  # fetched from here (relative to the manifest) when not ``path`` itself
     byte_range: tuple[int, int] | None = None  # inclusive range of ``source`` (None: all of it)
+
+    @classmethod
+    def of_piece(cls, piece: Piece) -> "PlannedFile":
+        """A byte range cut out of a shared file (``plan_ranges``), stored as its own object."""
+        size = piece.byte_range[1] - piece.byte_range[0] + 1 if piece.byte_range else 4096
+        return cls(safe_relpath(piece.path), piece.kind, size, safe_relpath(piece.source), piece.byte_range)
 
 
 @dataclass(frozen=True)
@@ -175,10 +179,9 @@ def plan_download(mpd: bytes, manifest_url: str, *, quality: str, audio: Sequenc
     rewritten, pres, pieces = split_segment_base(rewritten, pres, manifest_url, fetch)
     rung = next((r for r in pres.video_ladder() if r.id == rung.id), rung)
     files: dict[str, PlannedFile] = {MANIFEST: PlannedFile(MANIFEST, "manifest", len(rewritten))}
-    for path, piece in pieces.items():
-        size = piece.byte_range[1] - piece.byte_range[0] + 1 if piece.byte_range else 4096
-        files[safe_relpath(path)] = PlannedFile(safe_relpath(path), piece.kind, size, safe_relpath(piece.source),
-                                                piece.byte_range)
+    for piece in pieces.values():
+        planned = PlannedFile.of_piece(piece)
+        files[planned.path] = planned
     for rep in pres.representations():
         if rep.needs_index:  # split_segment_base handles every SegmentBase representation
             raise ManifestError(f"Representation '{rep.id}': its segment index was not read")

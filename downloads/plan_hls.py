@@ -128,11 +128,10 @@ def plan_download_hls(master: bytes, master_url: str, get: Callable[[str], bytes
         stored[safe_relpath(relativize(root, url))] = data
     files = {p: PlannedFile(p, "manifest" if p == manifest else "playlist", len(b)) for p, b in stored.items()}
     for piece in pieces:
-        path = safe_relpath(piece.path)
-        if path in files:
-            raise ManifestError(f"cannot download: the stored name {path!r} is already used in this title")
-        size = piece.byte_range[1] - piece.byte_range[0] + 1 if piece.byte_range else 4096
-        files[path] = PlannedFile(path, piece.kind, size, safe_relpath(piece.source), piece.byte_range)
+        planned = PlannedFile.of_piece(piece)
+        if planned.path in files:
+            raise ManifestError(f"cannot download: the stored name {planned.path!r} is already used in this title")
+        files[planned.path] = planned
     _add_media(pres, files, variant.bandwidth)
     duration = float(pres.duration_s or 0.0)
     return Plan(stored[manifest], variant.stable_id or f"{variant.height or 0}p", variant.height or 0, variant.bandwidth,

@@ -89,8 +89,13 @@ def _timing(bases: list[ET.Element]) -> tuple[int, int]:
     return timescale, pto
 
 
+def _folder_name(text: str, default: str) -> str:
+    """``text`` made safe as one path segment of a stored file."""
+    return _SAFE.sub("_", text).strip("._") or default
+
+
 def _stored_dir(rep_id: str, period: int, periods: int, used: set[str]) -> str:
-    name = _SAFE.sub("_", rep_id).strip("._") or "rep"
+    name = _folder_name(rep_id, "rep")
     if periods > 1:
         name = f"p{period + 1}-{name}"
     unique, n = name, 1
@@ -247,7 +252,6 @@ def _pieces(new: Presentation, splits: list[_Split]) -> dict[str, Piece]:
     return pieces
 
 
-
 def split_hls_ranges(text: str, playlist_url: str, root: str) -> tuple[str, list[Piece]]:
     """Rewrite one HLS media playlist's byte-range segments (and EXT-X-MAP range) to
     synthetic files next to it. Paths and sources in the pieces are relative to ``root``
@@ -257,7 +261,7 @@ def split_hls_ranges(text: str, playlist_url: str, root: str) -> tuple[str, list
     if not ranged and scan.map_range is None:
         return text, []
     stem = posixpath.splitext(posixpath.basename(urlsplit(playlist_url).path))[0]
-    folder = _SAFE.sub("_", stem).strip("._") or "playlist"
+    folder = _folder_name(stem, "playlist")
     pieces: list[Piece] = []
 
     def piece(ref: str, kind: str, source: str, rng: tuple[int, int] | None) -> str:
