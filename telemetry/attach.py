@@ -67,9 +67,7 @@ def attach(engine: Any, *, service_url: str | None, telemetry_enabled: bool, cli
             except Exception as exc:  # quitting must not fail on telemetry
                 log.warning("closing sync/telemetry: %s", exc)
 
-    observed = ObservedEngine(engine, observers, on_close=close, progress_flush=progress_flush)
-    observed.syncs_progress = bool(sync_enabled and service_url)  # type: ignore[attr-defined]
-    return observed
+    return ObservedEngine(engine, observers, on_close=close, progress_flush=progress_flush)
 
 
 def send_pending(service_url: str, client: ServiceClient | None = None, timeout: float = 3.0) -> bool:

@@ -52,6 +52,11 @@ class ObservedEngine:
         self._engine.stop()
         self._end()
 
+    @property
+    def syncs_progress(self) -> bool:
+        """A position sync records and sends the positions (the app need not report them)."""
+        return self._progress_flush is not None
+
     def flush_progress(self, timeout: float = 3.0) -> bool:
         """Wait (at most ``timeout``) until the positions recorded so far, the last one at
         ``stop`` included, have reached the service: a page that shows the resume point can

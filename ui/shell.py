@@ -199,9 +199,7 @@ class Shell(QMainWindow):
             self.stack.addWidget(player)
             player.back.connect(self.go_back)
             self.player.fullscreenRequested.connect(self._set_fullscreen)
-            progress_saved = getattr(player, "progressSaved", None)
-            if progress_saved is not None:
-                progress_saved.connect(self._progress_saved)
+            player.progressSaved.connect(self._progress_saved)
         return True
 
     def _progress_saved(self) -> None:

@@ -599,9 +599,9 @@ class PlayerView(QWidget):
         """What sends the last position, to run on a worker once playback has stopped."""
         if self.detail is None or self._ctx.profile is None:
             return None  # nothing was playing
-        flush = getattr(self.bridge.engine, "flush_progress", None)
-        if getattr(self.bridge.engine, "syncs_progress", False) and callable(flush):
-            return lambda: flush(3.0)
+        engine = self.bridge.engine
+        if getattr(engine, "syncs_progress", False):  # an ObservedEngine with a position sync
+            return lambda: engine.flush_progress(3.0)
         report = getattr(self._ctx.source, "report_position", None)
         if report is None or snap.duration_s <= 0:
             return None

@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.views.dialogs import cancel_accept_row
-
 from marquee.errors import ConfigError
 from marquee.settings import SCHEMA, AbrCatalog, Setting, Settings, throttle_presets
+from ui.views.dialogs import cancel_accept_row
 
 SECTION_TITLES = {"playback": "PLAYBACK", "downloads": "DOWNLOADS", "privacy": "PRIVACY",
                   "service": "SERVICE", "qa": "QA  ·  APPLIES TO THE NEXT PLAYBACK"}
