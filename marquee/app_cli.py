@@ -1,8 +1,8 @@
 """The default command: open the desktop app.
 
-``marquee`` / ``marquee app``: build the demo content if it is missing (progress
-on the terminal), start the embedded reference service (unless ``--service URL``
-or the ``service.url`` setting names one), open the window. Qt is imported only
+``marquee`` / ``marquee app``: build the demo content if it is missing (in a window that
+shows its progress, ``ui.first_run``), start the embedded reference service (unless
+``--service URL`` or the ``service.url`` setting names one), open the window. Qt is imported only
 inside the handler, and only after checking that there is a display to open.
 """
 
@@ -47,10 +47,19 @@ def run_app(args: argparse.Namespace) -> int:
     url = getattr(args, "service", None) or settings["service.url"] or ""
     embedded = None
     if not url:
-        from marquee.embedded import build_content, content_ready
+        from marquee.embedded import content_ready
 
         if not content_ready():
-            build_content()
+            from ui.first_run import QUIT, SKIPPED, run_first_build
+
+            print("marquee: building the demo content (first start only; a few minutes)…", file=sys.stderr, flush=True)
+            outcome = run_first_build()
+            if outcome == QUIT:
+                print("marquee: stopped; the build resumes where it left off at the next start.", file=sys.stderr)
+                return 0
+            if outcome == SKIPPED:
+                print("marquee: opening without the demo videos; titles will not play until the build succeeds "
+                      "(`marquee content build`).", file=sys.stderr)
         from marquee.embedded import SupervisedService, start_embedded_service
 
         print("marquee: starting the built-in service…", file=sys.stderr, flush=True)

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="where to write (default: the content folder under the cache directory)")
     b.add_argument("--catalog", type=Path, default=None, metavar="PATH", help="catalogue file (default: assets/)")
+    b.add_argument("--progress-step", type=int, default=10, metavar="PERCENT",
+                   help="when not on a terminal, print a progress line every PERCENT (default 10; the app uses 1)")
     b.set_defaults(func=run_build)
     c = csub.add_parser("check", help="validate the catalogue (assets/catalog.json)")
     c.add_argument("--catalog", type=Path, default=None, metavar="PATH")
@@ -31,7 +33,7 @@ def run_build(args: argparse.Namespace) -> int:
 
     out = (args.out or paths.content_dir()).expanduser().resolve()
     spec = quick_spec() if args.quick else default_spec()
-    progress = Progress(sys.stderr)
+    progress = Progress(sys.stderr, step_percent=args.progress_step)
     try:
         result = build(out, spec, catalog_path=args.catalog, force=args.force, progress=progress)
     except MarqueeError as exc:

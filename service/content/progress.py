@@ -10,10 +10,12 @@ from typing import TextIO
 class Progress:
     """Weighted tasks, each reporting a fraction done; renders the overall fraction."""
 
-    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None, width: int = 28) -> None:
+    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None, width: int = 28,
+                 step_percent: int = 10) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self._tty = self._stream.isatty() if tty is None else tty
         self._width = width
+        self._steps = 100 // min(max(step_percent, 1), 100)  # lines per build when not a terminal
         self._weights: dict[str, float] = {}
         self._done: dict[str, float] = {}
         self._status: dict[str, str] = {}
@@ -54,10 +56,10 @@ class Progress:
             self._stream.write(f"\r  {bar} {frac * 100:5.1f}%  {self._current_status()[:48]:<48}")
             self._stream.flush()
             return
-        step = int(frac * 10)
+        step = int(frac * self._steps + 1e-9)  # 0.29 * 100 is 28.999...: no step skipped
         if step != self._last_step:
             self._last_step = step
-            self._stream.write(f"content: {step * 10:3d}%  {self._current_status()}\n")
+            self._stream.write(f"content: {step * 100 // self._steps:3d}%  {self._current_status()}\n")
             self._stream.flush()
 
     def finish(self, message: str) -> None:

@@ -1,0 +1,147 @@
+"""The first-start window: the content build's progress, its failure, and closing it."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from service.content.progress import Progress
+from ui.app import ensure_application
+from ui.first_run import BUILT, QUIT, SKIPPED, FirstRunWindow, describe, run_first_build
+
+
+def script(body: str) -> list[str]:
+    """A stand-in for ``marquee content build``: a Python child running ``body``."""
+    return [sys.executable, "-c", textwrap.dedent(body)]
+
+
+SUCCEEDS = script("""
+    import sys, time
+    for pct, status in ((0, "encoding m0 (Prism), 6 rungs"), (40, "encoding m1 (Dunes), 6 rungs"),
+                        (97, "artwork 12/40"), (100, "artwork 40/40")):
+        print(f"content: {pct:3d}%  {status}", file=sys.stderr, flush=True)
+        time.sleep(0.05)
+    print("content: built 2 media x 6 rungs and artwork for 40 titles in 0.2 s -> /x", file=sys.stderr)
+""")
+
+
+def window(qtbot, command: list[str]) -> FirstRunWindow:  # type: ignore[no-untyped-def]
+    ensure_application()
+    w = FirstRunWindow(command)
+    qtbot.addWidget(w)
+    return w
+
+
+def test_build_status_lines_read_as_a_viewer_would() -> None:
+    assert describe("encoding m0 (Prism), 6 rungs") == "Encoding “Prism” in 6 qualities"
+    assert describe("artwork 3/40") == "Drawing the artwork (3 of 40)"
+    assert describe("m1 cached") == "Reusing what an earlier start encoded"
+    assert describe("something new") == "something new"
+
+
+def test_progress_moves_the_bar_and_the_window_ends_when_the_build_succeeds(qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = window(qtbot, SUCCEEDS)
+    steps: list[str] = []
+    w.step.setText = lambda text: (steps.append(text), type(w.step).setText(w.step, text))  # type: ignore[method-assign]
+    with qtbot.waitSignal(w.ended, timeout=15000) as ended:
+        w.start()
+    assert ended.args == [BUILT] and w.outcome == BUILT
+    assert w.bar.value() == 100
+    assert "Encoding “Dunes” in 6 qualities" in steps and "Drawing the artwork (40 of 40)" in steps
+    assert not w.retry.isVisible()
+
+
+def test_a_failed_build_shows_its_output_and_try_again_recovers(qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = window(qtbot, script("""
+        import sys
+        print("content:  20%  encoding m0 (Prism), 6 rungs", file=sys.stderr)
+        print("marquee content build: ffmpeg was not found", file=sys.stderr)
+        sys.exit(3)
+    """))
+    w.show()
+    w.start()
+    qtbot.waitUntil(w.retry.isVisible, timeout=15000)
+    assert w.outcome is None and w.skip.isVisible()
+    assert "code 3" in w.step.text() and "ffmpeg was not found" in w.error.text()
+    w.command = SUCCEEDS
+    with qtbot.waitSignal(w.ended, timeout=15000) as ended:
+        w.retry.click()
+    assert ended.args == [BUILT]
+
+
+def test_open_without_the_videos_after_a_failure(qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = window(qtbot, [sys.executable, "-c", "raise SystemExit(1)"])
+    w.show()
+    w.start()
+    qtbot.waitUntil(w.skip.isVisible, timeout=15000)
+    with qtbot.waitSignal(w.ended) as ended:
+        w.skip.click()
+    assert ended.args == [SKIPPED]
+
+
+def test_a_command_that_cannot_start_is_a_failure_not_a_hang(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = window(qtbot, [str(tmp_path / "no-such-python")])
+    w.show()
+    w.start()
+    qtbot.waitUntil(w.retry.isVisible, timeout=15000)
+    assert "could not start" in w.step.text()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups")
+def test_closing_the_window_stops_the_build_and_what_it_started(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pid_file = tmp_path / "ffmpeg.pid"
+    w = window(qtbot, script(f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # as ffmpeg would be
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        print("content:   5%  encoding m0 (Prism), 6 rungs", file=sys.stderr, flush=True)
+        time.sleep(60)
+    """))
+    w.show()
+    w.start()
+    qtbot.waitUntil(lambda: pid_file.exists() and pid_file.read_text() != "" and w.bar.value() == 5, timeout=15000)
+    grandchild = int(pid_file.read_text())
+    with qtbot.waitSignal(w.ended) as ended:
+        w.close()
+    assert ended.args == [QUIT]
+    assert w.process.state() == w.process.ProcessState.NotRunning
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        try:  # reaped by init once orphaned; a zombie still answers kill(0) until then
+            if open(f"/proc/{grandchild}/stat").read().split(")")[-1].split()[0] == "Z":
+                break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the build's child process survived the window")
+
+
+def test_run_first_build_returns_when_the_build_is_done(qapp) -> None:  # type: ignore[no-untyped-def]
+    assert run_first_build(SUCCEEDS) == BUILT
+
+
+def test_build_progress_lines_at_the_step_asked_for() -> None:
+    out = io.StringIO()
+    progress = Progress(out, tty=False, step_percent=1)
+    progress.add("a", 1.0)
+    for i in range(101):
+        progress.update("a", i / 100, "encoding m0 (Prism), 6 rungs")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 101 and lines[37] == "content:  37%  encoding m0 (Prism), 6 rungs"
+    default = io.StringIO()
+    coarse = Progress(default, tty=False)
+    coarse.add("a", 1.0)
+    for i in range(101):
+        coarse.update("a", i / 100)
+    assert len(default.getvalue().splitlines()) == 11
