@@ -46,6 +46,7 @@ def run_app(args: argparse.Namespace) -> int:
     settings, _warnings = settings_mod.load()
     url = getattr(args, "service", None) or settings["service.url"] or ""
     embedded = None
+    first_run = None  # the first start's build window, replaced by the app's
     if not url:
         from marquee.embedded import content_ready
 
@@ -53,7 +54,7 @@ def run_app(args: argparse.Namespace) -> int:
             from ui.first_run import QUIT, SKIPPED, run_first_build
 
             print("marquee: building the demo content (first start only; a few minutes)…", file=sys.stderr, flush=True)
-            outcome = run_first_build()
+            outcome, first_run = run_first_build()
             if outcome == QUIT:
                 print("marquee: stopped; the build resumes where it left off at the next start.", file=sys.stderr)
                 return 0
@@ -79,7 +80,8 @@ def run_app(args: argparse.Namespace) -> int:
         try:
             import functools
 
-            return run(source, functools.partial(default_engine_factory, service_url=url), service_opener(url))
+            return run(source, functools.partial(default_engine_factory, service_url=url), service_opener(url),
+                       replaces=first_run)
         finally:
             source.close()
     finally:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from marquee import paths
 from marquee import settings as settings_mod
@@ -105,11 +105,16 @@ def freeze_startup_heap() -> None:
 
 
 def run(source: CatalogSource, engine_factory: EngineFactory | None,
-        downloads_opener: "Opener | None" = None) -> int:
+        downloads_opener: "Opener | None" = None, replaces: QWidget | None = None) -> int:
+    """Open the app's window (closing ``replaces``, the first start's build window, once it
+    is up) and run the event loop."""
     app = ensure_application()
     ctx = create_context(source, engine_factory=engine_factory, downloads_opener=downloads_opener)
     window = create_window(ctx)
     window.show()
+    if replaces is not None:
+        replaces.close()
+        replaces.deleteLater()  # by Qt, while the app runs (not by Python's exit, after it)
     QTimer.singleShot(0, freeze_startup_heap)  # once the first page is built
     try:
         return app.exec()

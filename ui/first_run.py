@@ -4,7 +4,8 @@ bar, instead of a silent wait behind a terminal the user may not be looking at. 
 says what went wrong and offers to try again or to open Marquee without the videos.
 
 ``run_first_build`` runs the QApplication's event loop until the build ends or the window is
-closed; ``marquee.app_cli`` then opens the app as usual, on the same QApplication. The build is
+closed; ``marquee.app_cli`` then opens the app as usual, on the same QApplication, and the app's
+window replaces this one. The build is
 ``marquee content build`` in a child process (its lines are echoed to this terminal too); an
 interrupted build resumes where it stopped at the next start (each title is kept once encoded).
 """
@@ -153,10 +154,14 @@ class FirstRunWindow(QWidget):
 
     # ---------------------------------------------------------------- the end
     def _end(self, outcome: str) -> None:
+        """Built, or skipped: the window stays up ("Starting Marquee…") until the app's own
+        window replaces it, so the service's start is not a moment with no window at all."""
         if self.outcome is None:
             self.outcome = outcome
+            self._show_failure(None)
+            self.step.setText("Starting Marquee…")
+            self.percent.setVisible(False)
             self.ended.emit(outcome)
-        self.close()
 
     def stop_build(self) -> None:
         """Stop the build and what it started (ffmpeg), if it runs."""
@@ -179,14 +184,15 @@ class FirstRunWindow(QWidget):
         super().closeEvent(event)
 
 
-def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND) -> str:
-    """Show the window and build; returns BUILT, SKIPPED or QUIT once it is over."""
+def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND) -> tuple[str, FirstRunWindow]:
+    """Show the window and build; once it is over, BUILT, SKIPPED or QUIT, and the window
+    (still shown unless QUIT: close it once the app's window is up)."""
     from ui.app import ensure_application
 
     app = ensure_application()
     window = FirstRunWindow(command)
-    window.ended.connect(lambda _outcome: app.quit())
+    window.ended.connect(lambda _outcome: app.exit(0))  # exit, not quit: quit() closes every window
     window.show()
     window.start()
     app.exec()
-    return window.outcome or QUIT
+    return window.outcome or QUIT, window

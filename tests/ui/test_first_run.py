@@ -127,8 +127,13 @@ def test_closing_the_window_stops_the_build_and_what_it_started(qtbot, tmp_path:
         pytest.fail("the build's child process survived the window")
 
 
-def test_run_first_build_returns_when_the_build_is_done(qapp) -> None:  # type: ignore[no-untyped-def]
-    assert run_first_build(SUCCEEDS) == BUILT
+def test_run_first_build_returns_when_the_build_is_done_and_leaves_its_window_up(qtbot) -> None:  # type: ignore[no-untyped-def]
+    outcome, w = run_first_build(SUCCEEDS)
+    qtbot.addWidget(w)
+    assert outcome == BUILT
+    assert w.isVisible() and w.step.text() == "Starting Marquee…"  # until the app's window replaces it
+    w.close()
+    assert w.outcome == BUILT  # closing it now is not a quit
 
 
 def test_build_progress_lines_at_the_step_asked_for() -> None:
