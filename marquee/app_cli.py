@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 log = logging.getLogger("marquee.app")
 
@@ -39,22 +40,33 @@ def run_app(args: argparse.Namespace) -> int:
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
-    from marquee import paths
     from marquee import settings as settings_mod
-    from marquee.errors import MarqueeError
 
     settings, _warnings = settings_mod.load()
     url = getattr(args, "service", None) or settings["service.url"] or ""
+    first_run: list[Any] = []  # the first start's build window, until the app's window replaces it
+    try:
+        return _open(url, first_run)
+    finally:
+        for window in first_run:
+            _dispose(window)
+
+
+def _open(url: str, first_run: list[Any]) -> int:
+    from marquee import paths
+    from marquee.errors import MarqueeError
+
     embedded = None
-    first_run = None  # the first start's build window, replaced by the app's
     if not url:
         from marquee.embedded import content_ready
 
         if not content_ready():
             from ui.first_run import QUIT, SKIPPED, run_first_build
 
-            print("marquee: building the demo content (first start only; a few minutes)…", file=sys.stderr, flush=True)
-            outcome, first_run = run_first_build()
+            print("marquee: building the demo content (first start only; a few minutes)…", file=sys.stderr,
+                  flush=True)
+            outcome, window = run_first_build()
+            first_run.append(window)
             if outcome == QUIT:
                 print("marquee: stopped; the build resumes where it left off at the next start.", file=sys.stderr)
                 return 0
@@ -81,9 +93,18 @@ def run_app(args: argparse.Namespace) -> int:
             import functools
 
             return run(source, functools.partial(default_engine_factory, service_url=url), service_opener(url),
-                       replaces=first_run)
+                       replaces=first_run[0] if first_run else None)
         finally:
             source.close()
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _dispose(widget: Any) -> None:
+    """Delete a Qt widget now, while the QApplication lives: left to Python's exit, after the
+    application, its deletion corrupted the heap."""
+    import shiboken6
+
+    if shiboken6.isValid(widget):
+        shiboken6.delete(widget)

@@ -150,3 +150,58 @@ def test_build_progress_lines_at_the_step_asked_for() -> None:
     for i in range(101):
         coarse.update("a", i / 100)
     assert len(default.getvalue().splitlines()) == 11
+
+
+def test_closing_the_build_window_ends_the_app_command_cleanly(qtbot, monkeypatch, home) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    import shiboken6
+
+    from marquee.app_cli import run_app
+
+    ensure_application()
+    w = FirstRunWindow(SUCCEEDS)
+    monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda: (QUIT, w))
+    monkeypatch.setattr("marquee.embedded.SupervisedService", lambda *a: pytest.fail("no service after a quit"))
+    assert run_app(argparse.Namespace(service=None)) == 0
+    assert not shiboken6.isValid(w)  # deleted while the application lives, not at interpreter exit
+
+
+def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    import shiboken6
+
+    from marquee.app_cli import run_app
+
+    class Service:
+        url = "http://127.0.0.1:9"
+        stopped = False
+
+        def __init__(self, start) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+        def stop(self) -> None:
+            Service.stopped = True
+
+    class Source:
+        def close(self) -> None:
+            pass
+
+    ensure_application()
+    w = FirstRunWindow(SUCCEEDS)
+    opened: dict[str, object] = {}
+    monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda: (BUILT, w))
+    monkeypatch.setattr("marquee.embedded.SupervisedService", Service)
+    monkeypatch.setattr("ui.service_client.ApiCatalog.connect", lambda url, offline_cache: Source())
+    monkeypatch.setattr("ui.app.run", lambda source, engines, downloads, replaces=None: opened.update(
+        url=url_of(engines), replaces=replaces) or 0)
+    assert run_app(argparse.Namespace(service=None)) == 0
+    assert opened == {"url": Service.url, "replaces": w}
+    assert Service.stopped and not shiboken6.isValid(w)
+
+
+def url_of(engine_factory) -> str:  # type: ignore[no-untyped-def]
+    return str(engine_factory.keywords["service_url"])
