@@ -195,4 +195,5 @@ def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND) -> tup
     window.show()
     window.start()
     app.exec()
+    app.processEvents()  # paint "Starting Marquee…" now: the loop stopped before the repaint
     return window.outcome or QUIT, window
