@@ -159,15 +159,36 @@ class SupervisedService:
 
 
 def content_ready() -> bool:
+    """The demo content is built and current: a build by this code would change nothing. After
+    an update that changes how the content is made, the next start rebuilds what changed
+    (seconds for artwork, minutes for media)."""
+    from marquee import paths
+    from service.content.state import is_current
+
+    return is_current(paths.content_dir())
+
+
+def content_outdated() -> bool:
+    """There is a complete build, made by another version of the code (``content_ready`` is False)."""
     from marquee import paths
 
     return (paths.content_dir() / "build.json").exists()
 
 
+def build_command() -> list[str]:
+    """``marquee content build`` as a command, keeping what is there (a ``--quick`` build stays quick)."""
+    from marquee import paths
+    from service.content.state import read_build_json
+
+    quick = bool((read_build_json(paths.content_dir()) or {}).get("quick"))
+    return [sys.executable, "-m", "marquee", "content", "build", *(["--quick"] if quick else [])]
+
+
 def build_content() -> bool:
     """Run ``marquee content build`` in a child (its progress bar goes to this terminal)."""
-    print("marquee: building the demo content (first start only; about 3 minutes)…", file=sys.stderr, flush=True)
-    rc = subprocess.call([sys.executable, "-m", "marquee", "content", "build"])
+    what = "updating" if content_outdated() else "building"
+    print(f"marquee: {what} the demo content (once; up to a few minutes)…", file=sys.stderr, flush=True)
+    rc = subprocess.call(build_command())
     if rc != 0:
         print(f"marquee: the demo content build failed (exit {rc}); titles will not play until it succeeds.",
               file=sys.stderr, flush=True)

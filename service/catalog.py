@@ -151,6 +151,7 @@ class BuildInfo:
     media: Mapping[str, Mapping[str, Any]]
     artwork_variants: int = 4
     quick: bool = False
+    artwork_kinds: tuple[str, ...] = ("poster", "backdrop")  # builds before heroes recorded none
 
     @property
     def media_ids(self) -> list[str]:
@@ -181,8 +182,10 @@ def parse_build(data: Mapping[str, Any]) -> BuildInfo:
     media = data.get("media")
     if not isinstance(media, Mapping) or not media:
         raise ConfigError("build.json: 'media' must be a non-empty object")
+    kinds = data.get("artwork_kinds")
     return BuildInfo(media=dict(media), artwork_variants=int(data.get("artwork_variants", 4)),
-                     quick=bool(data.get("quick", False)))
+                     quick=bool(data.get("quick", False)),
+                     artwork_kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else ("poster", "backdrop"))
 
 
 def load_catalog(path: Path) -> Catalog:

@@ -23,7 +23,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def _quick_content_dir() -> Path:
-    from service.content.build import code_version
+    from service.content.state import code_version
 
     user = getattr(os, "getuid", lambda: 0)()
     return Path(tempfile.gettempdir()) / f"marquee-test-content-{user}-{code_version()[:12]}"

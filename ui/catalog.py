@@ -34,6 +34,7 @@ class Tile:
     genres: tuple[str, ...] = ()
     poster: str = ""
     backdrop: str = ""
+    hero: str = ""  # the backdrop's picture without its lettering ("" from older services)
     episode_id: str | None = None
     progress: float | None = None  # 0..1 for Continue Watching
     maturity: str = ""
@@ -45,6 +46,11 @@ class Tile:
         if self.genres:
             parts.append(" · ".join(self.genres[:2]))
         return "  ·  ".join(p for p in parts if p)
+
+    @property
+    def banner_art(self) -> str:
+        """What to paint behind the app's own title text: the hero, else the backdrop."""
+        return self.hero or self.backdrop
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class TitleDetail:
     runtime_s: int = 0
     poster: str = ""
     backdrop: str = ""
+    hero: str = ""
     seasons: tuple[Season, ...] = ()
     position_s: float = 0.0  # resume point for films
     progress: float | None = None
@@ -95,6 +102,11 @@ class TitleDetail:
     @property
     def is_series(self) -> bool:
         return self.kind == "series"
+
+    @property
+    def banner_art(self) -> str:
+        """What to paint behind the app's own title text: the hero, else the backdrop."""
+        return self.hero or self.backdrop
 
     def next_episode(self, episode_id: str) -> Episode | None:
         flat = [e for s in self.seasons for e in s.episodes]
@@ -191,6 +203,7 @@ def parse_tile(doc: Mapping[str, Any]) -> Tile:
         genres=tuple(str(g) for g in doc.get("genres") or ()),
         poster=str(doc.get("poster") or ""),
         backdrop=str(doc.get("backdrop") or ""),
+        hero=str(doc.get("hero") or ""),
         episode_id=(str(doc["episode_id"]) if doc.get("episode_id") else None),
         progress=_progress(doc.get("progress")),
         maturity=str(doc.get("maturity") or ""),
@@ -255,6 +268,7 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
         runtime_s=int(doc.get("runtime_s") or 0),
         poster=_artwork(doc, "poster"),
         backdrop=_artwork(doc, "backdrop"),
+        hero=_artwork(doc, "hero"),
         seasons=tuple(seasons),
         position_s=position,
         progress=film_progress,

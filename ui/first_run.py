@@ -42,7 +42,8 @@ def describe(status: str) -> str:
 class FirstRunWindow(QWidget):
     ended = Signal(str)  # BUILT, SKIPPED (open without the videos) or QUIT (window closed)
 
-    def __init__(self, command: tuple[str, ...] | list[str] = BUILD_COMMAND, parent: QWidget | None = None) -> None:
+    def __init__(self, command: tuple[str, ...] | list[str] = BUILD_COMMAND, parent: QWidget | None = None, *,
+                 updating: bool = False) -> None:
         super().__init__(parent)
         self.command = list(command)
         self.outcome: str | None = None
@@ -53,10 +54,16 @@ class FirstRunWindow(QWidget):
         self.resize(820, 480)
 
         wordmark = QLabel("MARQUEE", objectName="Wordmark")
-        title = QLabel("Setting up the demo library", objectName="PickerTitle")
-        intro = QLabel("Marquee is encoding its demo titles with ffmpeg, in every quality the player "
-                       "can switch between. This happens once and takes a few minutes; the app opens "
-                       "by itself when it is done.", objectName="Muted")
+        if updating:
+            title = QLabel("Updating the demo library", objectName="PickerTitle")
+            intro = QLabel("This version of Marquee makes part of its demo library differently, so it is "
+                           "redoing that part: from seconds for the artwork to a few minutes for the videos. "
+                           "The app opens by itself when it is done.", objectName="Muted")
+        else:
+            title = QLabel("Setting up the demo library", objectName="PickerTitle")
+            intro = QLabel("Marquee is encoding its demo titles with ffmpeg, in every quality the player "
+                           "can switch between. This happens once and takes a few minutes; the app opens "
+                           "by itself when it is done.", objectName="Muted")
         intro.setWordWrap(True)
         self.bar = QProgressBar(objectName="DownloadBar")
         self.bar.setRange(0, 100)
@@ -184,13 +191,15 @@ class FirstRunWindow(QWidget):
         super().closeEvent(event)
 
 
-def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND) -> tuple[str, FirstRunWindow]:
+def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND, *,
+                    updating: bool = False) -> tuple[str, FirstRunWindow]:
     """Show the window and build; once it is over, BUILT, SKIPPED or QUIT, and the window
-    (still shown unless QUIT: close it once the app's window is up)."""
+    (still shown unless QUIT: close it once the app's window is up). ``updating``: the content
+    is there but was made by another version."""
     from ui.app import ensure_application
 
     app = ensure_application()
-    window = FirstRunWindow(command)
+    window = FirstRunWindow(command, updating=updating)
     window.ended.connect(lambda _outcome: app.exit(0))  # exit, not quit: quit() closes every window
     window.show()
     window.start()

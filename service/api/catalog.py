@@ -14,7 +14,7 @@ from service.catalog import Title
 from service.rows import choose_artwork_variant, genre_affinity, resume_point
 from service.search import search as search_titles
 
-ARTWORK = re.compile(r"^(poster|backdrop)-([0-9]{1,2})\.jpg$")
+ARTWORK = re.compile(r"^(poster|backdrop|hero)-([0-9]{1,2})\.jpg$")
 
 
 def catalog_json(title: Title) -> dict[str, Any]:

@@ -103,9 +103,12 @@ def profile_level(profile: Profile | None) -> int:
 
 
 def artwork_urls(request: Request, title_id: str, variant: int) -> dict[str, str]:
+    """The title's art of ``variant``: every kind the content has (``hero``, the backdrop's
+    picture without lettering, only from builds that drew it)."""
     base = str(request.base_url).rstrip("/")
-    return {"poster": f"{base}/artwork/{title_id}/poster-{variant}.jpg",
-            "backdrop": f"{base}/artwork/{title_id}/backdrop-{variant}.jpg"}
+    build = runtime(request).build
+    kinds = build.artwork_kinds if build is not None else ("poster", "backdrop")
+    return {kind: f"{base}/artwork/{title_id}/{kind}-{variant}.jpg" for kind in kinds}
 
 
 def tile(request: Request, title: Title, variant: int, **extra: Any) -> dict[str, Any]:

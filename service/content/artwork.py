@@ -1,4 +1,6 @@
-"""Generated key art: a poster (2:3) and a backdrop (16:9) per title and variant.
+"""Generated key art per title and variant: a poster (2:3) and a backdrop (16:9) carrying the
+title's lettering, as tiles show them, and a hero (16:9): the backdrop's picture alone, for the
+home banner and the title page, which write the title themselves.
 
 Each variant emphasises what ``artwork_tags`` in the catalogue names (default,
 action, drama, comedy), so the service can pick the art that fits a profile's taste:
@@ -27,6 +29,7 @@ from service.content.fonts import system_font
 
 POSTER_SIZE = (400, 600)
 BACKDROP_SIZE = (1280, 720)
+KINDS = ("poster", "backdrop", "hero")
 RGB = tuple[int, int, int]
 
 GENRE_HUES: dict[str, float] = {
@@ -309,11 +312,16 @@ def _title_text(subject: ArtSubject, tag: str) -> str:
 
 
 def render(subject: ArtSubject, tag: str, kind: str) -> Image.Image:
-    """One image: ``kind`` is "poster" or "backdrop"; ``tag`` one of the catalogue's artwork tags."""
+    """One image: ``kind`` one of ``KINDS``; ``tag`` one of the catalogue's artwork tags."""
     tag = tag if tag in SCENES else "default"
     size = POSTER_SIZE if kind == "poster" else BACKDROP_SIZE
     w, h = size
-    img = SCENES[tag](size, _rng(subject, tag + kind), _hue(subject))
+    picture = "backdrop" if kind == "hero" else kind  # the hero is the backdrop's very picture
+    img = SCENES[tag](size, _rng(subject, tag + picture), _hue(subject))
+    if kind == "hero":
+        if tag != "comedy":  # the same scrim on the left, under the UI's text
+            img.paste(Image.new("RGB", size, (0, 0, 0)), (0, 0), _scrim_mask(size, False, 0.8))
+        return img
     dark_text = tag == "comedy"
     ink: RGB = (30, 24, 40) if dark_text else (250, 248, 240)
     accent: RGB = {"action": (255, 150, 40), "comedy": (230, 40, 110), "drama": (210, 200, 180)}.get(
@@ -355,11 +363,11 @@ def render(subject: ArtSubject, tag: str, kind: str) -> Image.Image:
 
 
 def write_artwork(subject: ArtSubject, tags: Sequence[str], dest: Path) -> list[Path]:
-    """Write ``poster-<v>.jpg`` and ``backdrop-<v>.jpg`` for every variant into ``dest``."""
+    """Write ``<kind>-<v>.jpg`` for every kind and variant into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for v, tag in enumerate(tags):
-        for kind in ("poster", "backdrop"):
+        for kind in KINDS:
             path = dest / f"{kind}-{v}.jpg"
             render(subject, tag, kind).save(path, "JPEG", quality=86, optimize=False, progressive=True)
             written.append(path)

@@ -7,7 +7,7 @@ Layout (see docs/architecture.md, "Built content layout")::
     <out>/media/<mid>/master.m3u8          HLS multivariant (fMP4, EXT-X-MAP)
     <out>/media/<mid>/<rep>/init.mp4, seg-<n>.m4s, playlist.m3u8   rep = v144..v1080, a-en, a-fr
     <out>/media/<mid>/subs/<lang>.vtt, <lang>.m3u8
-    <out>/artwork/<title_id>/poster-<v>.jpg, backdrop-<v>.jpg
+    <out>/artwork/<title_id>/poster-<v>.jpg, backdrop-<v>.jpg, hero-<v>.jpg
 
 Caching: ``build.json`` records a media key (spec + this package's code) and an artwork
 key (catalogue + code). A run whose keys match returns at once. Work happens in
@@ -19,7 +19,6 @@ written. A lock file keeps two builders from working on the same folder.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -38,31 +37,11 @@ from service.content import artwork, ffmpeg, masters, package
 from service.content.fonts import font_file
 from service.content.progress import NullProgress, Progress
 from service.content.spec import BuildSpec
+from service.content.state import (BUILD_FORMAT, BUILD_JSON, MEDIA_MODULES, code_version, complete, content_keys,
+                                  read_build_json)
 
 log = logging.getLogger("marquee.content")
 
-BUILD_FORMAT = 1
-BUILD_JSON = "build.json"
-
-
-MEDIA_MODULES = ("spec.py", "masters.py", "package.py", "ffmpeg.py", "fonts.py")
-ARTWORK_MODULES = ("artwork.py", "fonts.py")
-
-
-def code_version(modules: tuple[str, ...] | None = None) -> str:
-    """A hash of this package's source (or of the named modules): a change invalidates caches.
-
-    Media are keyed by ``MEDIA_MODULES`` only and artwork by ``ARTWORK_MODULES``, so
-    redrawing posters never re-encodes video; ``BUILD_FORMAT`` is bumped by hand when
-    the layout written here changes.
-    """
-    h = hashlib.sha256(str(BUILD_FORMAT).encode())
-    here = Path(__file__).resolve().parent
-    paths = [here / m for m in modules] if modules is not None else sorted(here.glob("*.py"))
-    for path in paths:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -71,24 +50,6 @@ class BuildResult:
     built: bool  # False: it was already up to date
     seconds: float
     info: dict[str, Any]
-
-
-def artwork_key(catalog_bytes: bytes, spec: BuildSpec, code: str) -> str:
-    return hashlib.sha256(b"|".join([code.encode(), str(spec.artwork_variants).encode(), catalog_bytes])).hexdigest()
-
-
-def read_build_json(out: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((out / BUILD_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _complete(out: Path, info: dict[str, Any]) -> bool:
-    media = info.get("media") or {}
-    return all((out / "media" / mid / "manifest.mpd").is_file() and (out / "media" / mid / "master.m3u8").is_file()
-               for mid in media) and (out / "artwork").is_dir()
 
 
 @contextlib.contextmanager
@@ -229,14 +190,13 @@ def build(out: Path, spec: BuildSpec, *, catalog_path: Path | None = None, force
         raise StorageError(f"cannot prepare {out} or read {catalog_path}: {exc}") from exc
     catalog = load_catalog(catalog_path)
     code = code_version()
-    media_key = spec.media_fingerprint(code_version(MEDIA_MODULES))
-    art_key = artwork_key(catalog_bytes, spec, code_version(ARTWORK_MODULES))
+    media_key, art_key = content_keys(spec, catalog_bytes)
 
     with _lock(out):
         current = read_build_json(out) or {}
         media_ok = not force and current.get("media_key") == media_key
         art_ok = not force and current.get("artwork_key") == art_key
-        if media_ok and art_ok and _complete(out, current):
+        if media_ok and art_ok and complete(out, current):
             return BuildResult(out, False, time.monotonic() - started, current)
 
         staging = out / f".staging-{media_key[:10]}-{art_key[:10]}"
@@ -284,6 +244,7 @@ def build(out: Path, spec: BuildSpec, *, catalog_path: Path | None = None, force
             "media_ids": [m.media_id for m in spec.masters],
             "media": media_facts,
             "artwork_variants": spec.artwork_variants,
+            "artwork_kinds": list(artwork.KINDS),
             "artwork_tags": list(catalog.artwork_tags)[: spec.artwork_variants],
             "titles": len(catalog.titles),
             "media_key": media_key,

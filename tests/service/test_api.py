@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,3 +203,38 @@ def test_down_oca_ranks_last(app_client: Any) -> None:
     pb = app_client.post("/v1/playback", headers=headers, json={"profile_id": pid, "title_id": "t001"}).json()
     assert [o["id"] for o in pb["ocas"]] == ["oca-2", "oca-3", "oca-1"]
     assert pb["ocas"][2]["score"] == 0
+
+
+def test_heroes_are_offered_when_the_content_has_them(tmp_path: Path, make_config: Any, fake_clock: Any,
+                                                      content_dir: Path) -> None:
+    """``hero`` (the backdrop's picture without lettering) is in every tile and title once the
+    build drew it; a build from before heroes gets none, so no app asks for a missing file."""
+    import json
+    import shutil
+    from urllib.parse import urlsplit
+
+    from service.app import create_app
+    from service.runtime import create_runtime
+    from tests.service.conftest import TestClient
+
+    content = tmp_path / "content"
+    shutil.copytree(content_dir, content)
+    build = json.loads((content / "build.json").read_text())
+    (content / "build.json").write_text(json.dumps({**build, "artwork_kinds": ["poster", "backdrop", "hero"]}))
+    for v in range(4):
+        (content / "artwork" / "t001" / f"hero-{v}.jpg").write_bytes(b"\xff\xd8\xff\xe0hero" + bytes([v]))
+    runtime = create_runtime(make_config(content_dir=content, ocas=3), fake_clock)
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        headers = login(client)
+        pid = profiles(client, headers)[0]["id"]
+        title = client.get("/v1/titles/t001", params={"profile_id": pid}, headers=headers).json()
+        assert title["hero"].endswith(f"/artwork/t001/hero-{title['artwork_variant']}.jpg")
+        assert all(a["hero"].endswith(f"hero-{a['variant']}.jpg") for a in title["artwork"])
+        rows = client.get(f"/v1/profiles/{pid}/rows", headers=headers).json()["rows"]
+        assert all("hero" in tile for row in rows for tile in row["items"])
+        got = client.get(urlsplit(title["hero"]).path)
+        assert got.status_code == 200 and got.content.startswith(b"\xff\xd8\xff\xe0hero")
+    runtime.store.close()
+    with TestClient(create_app(create_runtime(make_config(ocas=3), fake_clock))) as client:  # a build before heroes
+        headers = login(client)
+        assert "hero" not in client.get("/v1/titles/t001", headers=headers).json()

@@ -162,7 +162,7 @@ def test_closing_the_build_window_ends_the_app_command_cleanly(qtbot, monkeypatc
     ensure_application()
     w = FirstRunWindow(SUCCEEDS)
     monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
-    monkeypatch.setattr("ui.first_run.run_first_build", lambda: (QUIT, w))
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (QUIT, w))
     monkeypatch.setattr("marquee.embedded.SupervisedService", lambda *a: pytest.fail("no service after a quit"))
     assert run_app(argparse.Namespace(service=None)) == 0
     assert not shiboken6.isValid(w)  # deleted while the application lives, not at interpreter exit
@@ -193,7 +193,7 @@ def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> N
     w = FirstRunWindow(SUCCEEDS)
     opened: dict[str, object] = {}
     monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
-    monkeypatch.setattr("ui.first_run.run_first_build", lambda: (BUILT, w))
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (BUILT, w))
     monkeypatch.setattr("marquee.embedded.SupervisedService", Service)
     monkeypatch.setattr("ui.service_client.ApiCatalog.connect", lambda url, offline_cache: Source())
     monkeypatch.setattr("ui.app.run", lambda source, engines, downloads, replaces=None: opened.update(

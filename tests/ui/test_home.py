@@ -87,3 +87,31 @@ def test_last_profile_is_remembered(qtbot, window, make_ctx) -> None:  # type: i
     from ui.state import UiState
 
     assert UiState.load(ctx.state.path).last_profile == "p2"
+
+
+def test_the_hero_banner_and_title_page_paint_the_clean_hero_art(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """The service's ``hero`` (the backdrop's picture without its lettering) goes behind the app's
+    own title text; from a service without heroes, the backdrop does."""
+    from dataclasses import replace
+
+    from ui.catalog import parse_tile, parse_title
+
+    ctx, win = _open_home(qtbot, window)
+    asked: list[str] = []
+    pixmap = ctx.artwork.pixmap
+    ctx.artwork.pixmap = lambda url, size, radius=0: (asked.append(url), pixmap(url, size, radius))[1]
+    banner = win.home.hero
+    tile = banner.tile
+    banner.set_tile(replace(tile, hero=f"http://fake/artwork/{tile.title_id}/hero-0.jpg"))
+    banner.repaint()
+    assert asked[-1].endswith("/hero-0.jpg")
+    banner.set_tile(replace(tile, hero=""))
+    banner.repaint()
+    assert asked[-1] == tile.backdrop
+
+    doc = {"title_id": "t1", "title": "T", "backdrop": "http://s/artwork/t1/backdrop-2.jpg",
+           "hero": "http://s/artwork/t1/hero-2.jpg"}
+    assert parse_tile(doc).banner_art == doc["hero"]
+    assert parse_tile({**doc, "hero": None}).banner_art == doc["backdrop"]
+    detail = parse_title({"id": "t1", "title": "T", "artwork": {"backdrop": doc["backdrop"], "hero": doc["hero"]}})
+    assert detail.banner_art == doc["hero"]

@@ -94,11 +94,11 @@ class HeroBanner(QWidget):
         self.synopsis.setVisible(bool(d.synopsis))
 
     def _artwork_loaded(self, url: str) -> None:
-        if self._tile is not None and url == self._tile.backdrop:
+        if self._tile is not None and url == self._tile.banner_art:
             self.update()
 
-    # The backdrop is anchored right and scaled so that its lower part (where the artwork
-    # carries the title's own lettering) falls below the banner: only the picture shows.
+    # The art is anchored right and scaled so that its lower part falls below the banner: with
+    # a plain backdrop (an older service: no hero), that is where its own lettering is.
     VISIBLE_FRACTION = 0.72
 
     def _backdrop_rect(self) -> QRect:
@@ -115,8 +115,8 @@ class HeroBanner(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#0e0e11"))
         r = self._backdrop_rect()
-        if self._tile is not None and self._tile.backdrop:
-            pm = self._ctx.artwork.pixmap(self._tile.backdrop, self._backdrop_size())
+        if self._tile is not None and self._tile.banner_art:
+            pm = self._ctx.artwork.pixmap(self._tile.banner_art, self._backdrop_size())
             if pm is not None:
                 p.drawPixmap(r, pm)
         left = max(0, r.left())

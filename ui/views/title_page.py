@@ -237,7 +237,7 @@ class TitlePage(QWidget):
     def set_detail(self, d: TitleDetail) -> None:
         self.detail = d
         self.status.setText("")
-        self.backdrop.url = d.backdrop
+        self.backdrop.url = d.banner_art
         self.backdrop.update()
         self.title.setText(d.title)
         self.year.setText(str(d.year) if d.year else "")

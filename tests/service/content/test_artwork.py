@@ -12,7 +12,7 @@ FILM = ArtSubject("t900", "The Lantern Keepers of Hollow Bay", 2019, ("Drama", "
 SERIES = ArtSubject("t901", "Static", 2023, ("Sci-Fi",), "series", seasons=2)
 
 
-@pytest.mark.parametrize("kind, size", [("poster", (400, 600)), ("backdrop", (1280, 720))])
+@pytest.mark.parametrize("kind, size", [("poster", (400, 600)), ("backdrop", (1280, 720)), ("hero", (1280, 720))])
 def test_sizes(kind: str, size: tuple[int, int]) -> None:
     for tag in TAGS:
         assert render(SERIES, tag, kind).size == size
@@ -42,6 +42,16 @@ def test_unknown_tag_falls_back_to_default() -> None:
 def test_write_artwork_names(tmp_path: Path) -> None:
     written = write_artwork(SERIES, TAGS, tmp_path)
     assert sorted(p.name for p in written) == sorted(
-        [f"poster-{v}.jpg" for v in range(4)] + [f"backdrop-{v}.jpg" for v in range(4)])
+        f"{kind}-{v}.jpg" for kind in ("poster", "backdrop", "hero") for v in range(4))
     with Image.open(tmp_path / "poster-2.jpg") as img:
         assert img.format == "JPEG"
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_the_hero_is_the_backdrops_picture_without_its_lettering(tag: str) -> None:
+    hero, backdrop = render(FILM, tag, "hero"), render(FILM, tag, "backdrop")
+    w, h = hero.size
+    right = (int(w * 0.62), 0, w, h)  # the lettering (brand, title, meta line) is all left of 0.55w
+    assert _diff(hero.crop(right), backdrop.crop(right)) == 0
+    left = (0, 0, int(w * 0.55), h)
+    assert _diff(hero.crop(left), backdrop.crop(left)) > 0.5  # the title and brand are gone

@@ -100,3 +100,20 @@ def test_code_version_is_stable() -> None:
 def test_media_key_ignores_modules_that_do_not_shape_the_media() -> None:
     assert build_mod.code_version(build_mod.MEDIA_MODULES) != build_mod.code_version()
     assert "artwork.py" not in build_mod.MEDIA_MODULES and "cli.py" not in build_mod.MEDIA_MODULES
+
+
+def test_is_current_until_the_content_code_or_the_catalogue_changes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from service.content import state
+
+    out, cat = tmp_path / "out", _catalog(tmp_path / "c.json")
+    assert not state.is_current(out, cat)  # nothing built
+    monkeypatch.setattr("service.content.spec.quick_spec", lambda: TINY)  # what this build recorded as "quick"
+    build(out, TINY, catalog_path=cat)
+    assert state.is_current(out, cat)
+    _catalog(cat, suffix=" (renamed)")  # the artwork would be drawn again
+    assert not state.is_current(out, cat)
+    build(out, TINY, catalog_path=cat)
+    assert state.is_current(out, cat)
+    info = json.loads((out / "build.json").read_text())
+    (out / "build.json").write_text(json.dumps({**info, "media_key": "made-by-another-version"}))
+    assert not state.is_current(out, cat)

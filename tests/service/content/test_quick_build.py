@@ -170,8 +170,10 @@ def test_artwork_for_every_title_and_variant(quick_content: Path) -> None:
         for v in range(4):
             with Image.open(folder / f"poster-{v}.jpg") as poster:
                 assert poster.size == (400, 600) and poster.format == "JPEG"
-            with Image.open(folder / f"backdrop-{v}.jpg") as backdrop:
-                assert backdrop.size == (1280, 720)
+            for wide in ("backdrop", "hero"):
+                with Image.open(folder / f"{wide}-{v}.jpg") as image:
+                    assert image.size == (1280, 720)
+    assert load_build(quick_content).artwork_kinds == ("poster", "backdrop", "hero")  # type: ignore[union-attr]
 
 
 def test_every_catalogue_media_id_resolves_in_the_quick_build(quick_content: Path) -> None:
