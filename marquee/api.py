@@ -75,6 +75,7 @@ class Tile:
     episode_id: str | None = None
     progress: float | None = None
     position_s: float | None = None
+    hero: str = ""  # the backdrop's picture without lettering, when the service's content has it
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class PlaybackInfo:
 
 def _tile(d: Mapping[str, Any]) -> Tile:
     return Tile(d["title_id"], d["title"], d["kind"], int(d.get("year", 0)), tuple(d.get("genres", ())),
-                d.get("poster", ""), d.get("backdrop", ""), d.get("episode_id"), d.get("progress"), d.get("position_s"))
+                d.get("poster", ""), d.get("backdrop", ""), d.get("episode_id"), d.get("progress"), d.get("position_s"),
+                d.get("hero", ""))
 
 
 def _playback(d: Mapping[str, Any]) -> PlaybackInfo:

@@ -113,5 +113,11 @@ def test_the_hero_banner_and_title_page_paint_the_clean_hero_art(qtbot, window) 
            "hero": "http://s/artwork/t1/hero-2.jpg"}
     assert parse_tile(doc).banner_art == doc["hero"]
     assert parse_tile({**doc, "hero": None}).banner_art == doc["backdrop"]
+    # Rows reach the app through marquee.api's typed tiles: the hero must survive that trip.
+    import dataclasses
+
+    from marquee.api import _tile
+    typed = _tile({**doc, "kind": "film", "poster": ""})
+    assert parse_tile(dataclasses.asdict(typed)).banner_art == doc["hero"]
     detail = parse_title({"id": "t1", "title": "T", "artwork": {"backdrop": doc["backdrop"], "hero": doc["hero"]}})
     assert detail.banner_art == doc["hero"]
