@@ -110,6 +110,8 @@ class FirstRunWindow(QWidget):
 
     # ---------------------------------------------------------------- the build
     def start(self) -> None:
+        if self.process.state() != QProcess.ProcessState.NotRunning:
+            return
         self._tail.clear()
         self._pending = b""
         self._show_failure(None)
