@@ -69,6 +69,7 @@ class FirstRunWindow(QWidget):
         self.bar.setRange(0, 100)
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(8)
+        self.bar.setAccessibleName("Demo library build progress")
         self.step = QLabel("Starting…", objectName="StateText")
         self.percent = QLabel("0%", objectName="Muted")
         self.error = QLabel(objectName="Muted")
