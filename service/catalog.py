@@ -144,6 +144,9 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
     return Catalog(titles=tuple(titles), artwork_tags=tags, by_id=by_id, episodes=episodes)
 
 
+ARTWORK_KINDS_BEFORE_HEROES = ("poster", "backdrop")  # what builds that recorded no kinds drew
+
+
 @dataclass(frozen=True)
 class BuildInfo:
     """What ``build.json`` says about the built content."""
@@ -151,7 +154,7 @@ class BuildInfo:
     media: Mapping[str, Mapping[str, Any]]
     artwork_variants: int = 4
     quick: bool = False
-    artwork_kinds: tuple[str, ...] = ("poster", "backdrop")  # builds before heroes recorded none
+    artwork_kinds: tuple[str, ...] = ARTWORK_KINDS_BEFORE_HEROES
 
     @property
     def media_ids(self) -> list[str]:
@@ -185,7 +188,7 @@ def parse_build(data: Mapping[str, Any]) -> BuildInfo:
     kinds = data.get("artwork_kinds")
     return BuildInfo(media=dict(media), artwork_variants=int(data.get("artwork_variants", 4)),
                      quick=bool(data.get("quick", False)),
-                     artwork_kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else ("poster", "backdrop"))
+                     artwork_kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else ARTWORK_KINDS_BEFORE_HEROES)
 
 
 def load_catalog(path: Path) -> Catalog:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from marquee.errors import ServiceError
-from service.catalog import Title, maturity_level
+from service.catalog import ARTWORK_KINDS_BEFORE_HEROES, Title, maturity_level
 from service.runtime import Runtime
 from service.store import Profile
 from service.tokens import AccessClaims, TokenError, verify_access_token
@@ -107,7 +107,7 @@ def artwork_urls(request: Request, title_id: str, variant: int) -> dict[str, str
     picture without lettering, only from builds that drew it)."""
     base = str(request.base_url).rstrip("/")
     build = runtime(request).build
-    kinds = build.artwork_kinds if build is not None else ("poster", "backdrop")
+    kinds = build.artwork_kinds if build is not None else ARTWORK_KINDS_BEFORE_HEROES
     return {kind: f"{base}/artwork/{title_id}/{kind}-{variant}.jpg" for kind in kinds}
 
 

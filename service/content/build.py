@@ -43,7 +43,6 @@ from service.content.state import (BUILD_FORMAT, BUILD_JSON, MEDIA_MODULES, code
 log = logging.getLogger("marquee.content")
 
 
-
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
