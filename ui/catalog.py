@@ -25,8 +25,20 @@ class Profile:
         return (self.name[:1] or "?").upper()
 
 
+class _Art:
+    """Artwork URLs a tile and a title both carry."""
+
+    hero: str
+    backdrop: str
+
+    @property
+    def banner_art(self) -> str:
+        """What to paint behind the app's own title text: the hero, else the backdrop."""
+        return self.hero or self.backdrop
+
+
 @dataclass(frozen=True)
-class Tile:
+class Tile(_Art):
     title_id: str
     title: str
     kind: str = "film"
@@ -46,11 +58,6 @@ class Tile:
         if self.genres:
             parts.append(" · ".join(self.genres[:2]))
         return "  ·  ".join(p for p in parts if p)
-
-    @property
-    def banner_art(self) -> str:
-        """What to paint behind the app's own title text: the hero, else the backdrop."""
-        return self.hero or self.backdrop
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class Season:
 
 
 @dataclass(frozen=True)
-class TitleDetail:
+class TitleDetail(_Art):
     id: str
     title: str
     kind: str = "film"
@@ -102,11 +109,6 @@ class TitleDetail:
     @property
     def is_series(self) -> bool:
         return self.kind == "series"
-
-    @property
-    def banner_art(self) -> str:
-        """What to paint behind the app's own title text: the hero, else the backdrop."""
-        return self.hero or self.backdrop
 
     def next_episode(self, episode_id: str) -> Episode | None:
         flat = [e for s in self.seasons for e in s.episodes]
