@@ -17,12 +17,12 @@ import os
 import re
 import signal
 import sys
+from typing import Sequence
 
 from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-BUILD_COMMAND = (sys.executable, "-m", "marquee", "content", "build", "--progress-step", "1")
 _PROGRESS = re.compile(r"content:\s*(\d+)%\s*(.*)")
 
 BUILT, SKIPPED, QUIT = "built", "skipped", "quit"  # how the first start ended
@@ -42,8 +42,7 @@ def describe(status: str) -> str:
 class FirstRunWindow(QWidget):
     ended = Signal(str)  # BUILT, SKIPPED (open without the videos) or QUIT (window closed)
 
-    def __init__(self, command: tuple[str, ...] | list[str] = BUILD_COMMAND, parent: QWidget | None = None, *,
-                 updating: bool = False) -> None:
+    def __init__(self, command: Sequence[str], parent: QWidget | None = None, *, updating: bool = False) -> None:
         super().__init__(parent)
         self.command = list(command)
         self.outcome: str | None = None
@@ -194,11 +193,11 @@ class FirstRunWindow(QWidget):
         super().closeEvent(event)
 
 
-def run_first_build(command: tuple[str, ...] | list[str] = BUILD_COMMAND, *,
-                    updating: bool = False) -> tuple[str, FirstRunWindow]:
-    """Show the window and build; once it is over, BUILT, SKIPPED or QUIT, and the window
-    (still shown unless QUIT: close it once the app's window is up). ``updating``: the content
-    is there but was made by another version."""
+def run_first_build(command: Sequence[str], *, updating: bool = False) -> tuple[str, FirstRunWindow]:
+    """Show the window and run ``command`` (``marquee content build`` with one progress line per
+    percent); once it is over, BUILT, SKIPPED or QUIT, and the window (still shown unless QUIT:
+    close it once the app's window is up). ``updating``: the content is there but was made by
+    another version."""
     from ui.app import ensure_application
 
     app = ensure_application()
