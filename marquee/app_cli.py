@@ -58,14 +58,12 @@ def _open(url: str, first_run: list[Any]) -> int:
 
     embedded = None
     if not url:
-        from marquee.embedded import build_command, content_outdated, content_ready
+        from marquee.embedded import announce_build, build_command, content_ready
 
         if not content_ready():
             from ui.first_run import QUIT, SKIPPED, run_first_build
 
-            updating = content_outdated()
-            print(f"marquee: {'updating' if updating else 'building'} the demo content (once; up to a few minutes)…",
-                  file=sys.stderr, flush=True)
+            updating = announce_build()
             outcome, window = run_first_build([*build_command(), "--progress-step", "1"], updating=updating)
             first_run.append(window)
             if outcome == QUIT:

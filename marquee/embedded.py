@@ -184,10 +184,17 @@ def build_command() -> list[str]:
     return [sys.executable, "-m", "marquee", "content", "build", *(["--quick"] if quick else [])]
 
 
+def announce_build() -> bool:
+    """Say on the terminal that the demo content is about to be built, or updated (True)."""
+    updating = content_outdated()
+    print(f"marquee: {'updating' if updating else 'building'} the demo content (once; up to a few minutes)…",
+          file=sys.stderr, flush=True)
+    return updating
+
+
 def build_content() -> bool:
     """Run ``marquee content build`` in a child (its progress bar goes to this terminal)."""
-    what = "updating" if content_outdated() else "building"
-    print(f"marquee: {what} the demo content (once; up to a few minutes)…", file=sys.stderr, flush=True)
+    announce_build()
     rc = subprocess.call(build_command())
     if rc != 0:
         print(f"marquee: the demo content build failed (exit {rc}); titles will not play until it succeeds.",
