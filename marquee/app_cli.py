@@ -64,7 +64,9 @@ def _open(url: str, first_run: list[Any]) -> int:
             from ui.first_run import QUIT, SKIPPED, run_first_build
 
             updating = announce_build()
-            outcome, window = run_first_build([*build_command(), "--progress-step", "1"], updating=updating)
+            # --watch-stdin: the build stops with the app, however the app ends (Ctrl+C, kill -9)
+            outcome, window = run_first_build([*build_command(), "--progress-step", "1", "--watch-stdin"],
+                                              updating=updating)
             first_run.append(window)
             if outcome == QUIT:
                 print("marquee: stopped; the build resumes where it left off at the next start.", file=sys.stderr)

@@ -11,11 +11,11 @@ import asyncio
 import concurrent.futures
 import logging
 import signal
-import sys
 import threading
 from typing import Any, Callable, Coroutine, TypeVar
 
 from marquee.clock import Clock
+from marquee.lifeline import on_stdin_eof
 from service.app import create_app
 from service.config import ServiceConfig
 from service.listener import Listener
@@ -75,15 +75,7 @@ def serve_forever(config: ServiceConfig, *, watch_stdin: bool = False,
             except (NotImplementedError, RuntimeError):  # Windows
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         if watch_stdin:
-            def watch() -> None:
-                try:
-                    while sys.stdin.buffer.read(1024):
-                        pass
-                except (OSError, ValueError):
-                    pass
-                loop.call_soon_threadsafe(stop.set)
-
-            threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+            on_stdin_eof(lambda: loop.call_soon_threadsafe(stop.set))
         server = ServiceServer(create_runtime(config))
         await serve_until(server, stop, on_ready)
 

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--catalog", type=Path, default=None, metavar="PATH", help="catalogue file (default: assets/)")
     b.add_argument("--progress-step", type=int, default=10, metavar="PERCENT",
                    help="when not on a terminal, print a progress line every PERCENT (default 10; the app uses 1)")
+    b.add_argument("--watch-stdin", action="store_true",
+                   help=argparse.SUPPRESS)  # stop when stdin closes: the app that started the build is gone
     b.set_defaults(func=run_build)
     c = csub.add_parser("check", help="validate the catalogue (assets/catalog.json)")
     c.add_argument("--catalog", type=Path, default=None, metavar="PATH")
@@ -34,12 +36,21 @@ def run_build(args: argparse.Namespace) -> int:
     out = (args.out or paths.content_dir()).expanduser().resolve()
     spec = quick_spec() if args.quick else default_spec()
     progress = Progress(sys.stderr, step_percent=args.progress_step)
+    if args.watch_stdin:
+        import _thread
+
+        from marquee.lifeline import on_stdin_eof
+
+        on_stdin_eof(_thread.interrupt_main)  # KeyboardInterrupt here: ffmpeg is stopped on the way out
     try:
         result = build(out, spec, catalog_path=args.catalog, force=args.force, progress=progress)
     except MarqueeError as exc:
         progress.finish("")
         print(f"marquee content build: {exc.user_message}\n  ({exc.message})", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        progress.finish("content: stopped; the next build resumes where this one stopped")
+        return 130
     if result.built:
         media = result.info.get("media", {})
         progress.finish(f"content: built {len(media)} media x {len(spec.ladder)} rungs and artwork for "

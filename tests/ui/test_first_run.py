@@ -193,13 +193,16 @@ def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> N
     w = FirstRunWindow(SUCCEEDS)
     opened: dict[str, object] = {}
     monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
-    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (BUILT, w))
+    commands: list[list[str]] = []
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (commands.append(command), (BUILT, w))[1])
     monkeypatch.setattr("marquee.embedded.SupervisedService", Service)
     monkeypatch.setattr("ui.service_client.ApiCatalog.connect", lambda url, offline_cache: Source())
     monkeypatch.setattr("ui.app.run", lambda source, engines, downloads, replaces=None: opened.update(
         url=url_of(engines), replaces=replaces) or 0)
     assert run_app(argparse.Namespace(service=None)) == 0
     assert opened == {"url": Service.url, "replaces": w}
+    # one progress line per percent, and a build that stops with the app however the app ends
+    assert commands[0][-3:] == ["--progress-step", "1", "--watch-stdin"] and commands[0][3:5] == ["content", "build"]
     assert Service.stopped and not shiboken6.isValid(w)
 
 
