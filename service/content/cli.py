@@ -37,11 +37,9 @@ def run_build(args: argparse.Namespace) -> int:
     spec = quick_spec() if args.quick else default_spec()
     progress = Progress(sys.stderr, step_percent=args.progress_step)
     if args.watch_stdin:
-        import _thread
+        from marquee.lifeline import interrupt_main_thread, on_stdin_eof
 
-        from marquee.lifeline import on_stdin_eof
-
-        on_stdin_eof(_thread.interrupt_main)  # KeyboardInterrupt here: ffmpeg is stopped on the way out
+        on_stdin_eof(interrupt_main_thread)  # KeyboardInterrupt here: ffmpeg is stopped on the way out
     try:
         result = build(out, spec, catalog_path=args.catalog, force=args.force, progress=progress)
     except MarqueeError as exc:
