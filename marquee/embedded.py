@@ -176,11 +176,13 @@ def content_outdated() -> bool:
 
 
 def build_command() -> list[str]:
-    """``marquee content build`` as a command, keeping what is there (a ``--quick`` build stays quick)."""
+    """``marquee content build`` as a command, keeping what is there (a ``--quick`` build stays quick).
+    ``MARQUEE_DEMO_CONTENT=quick`` asks for the small build (2 titles' videos, under a minute)."""
     from marquee import paths
     from service.content.state import read_build_json
 
-    quick = bool((read_build_json(paths.content_dir()) or {}).get("quick"))
+    quick = (bool((read_build_json(paths.content_dir()) or {}).get("quick"))
+             or os.environ.get("MARQUEE_DEMO_CONTENT", "").strip().lower() == "quick")
     return [sys.executable, "-m", "marquee", "content", "build", *(["--quick"] if quick else [])]
 
 
