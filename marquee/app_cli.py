@@ -66,7 +66,7 @@ def _open(url: str, first_run: list[Any]) -> int:
             updating = announce_build()
             # --watch-stdin: the build stops with the app, however the app ends (Ctrl+C, kill -9)
             outcome, window = run_first_build([*build_command(), "--progress-step", "1", "--watch-stdin"],
-                                              updating=updating)
+                                              updating=updating, content_ready=content_ready)
             first_run.append(window)
             if outcome == QUIT:
                 print("marquee: stopped; the build resumes where it left off at the next start.", file=sys.stderr)

@@ -17,13 +17,14 @@ import os
 import re
 import signal
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 _PROGRESS = re.compile(r"content:\s*(\d+)%\s*(.*)")
+_BUILD_ERROR = re.compile(r"marquee content build: (.+)")  # the build's own plain-words reason
 
 BUILT, SKIPPED, QUIT = "built", "skipped", "quit"  # how the first start ended
 
@@ -39,13 +40,31 @@ def describe(status: str) -> str:
     return status
 
 
+def failure_headline(step: str, reason: str, code: int, crashed: bool) -> str:
+    """What the window says when the build really failed: the step, in the build's words or ours."""
+    what = f"The demo library could not be built while {step[:1].lower()}{step[1:]}." if step else \
+        "The demo library could not be built."
+    if reason:
+        return f"{what} {reason}"
+    if crashed or code < 0 or code > 128:
+        return f"{what} The build process ended abnormally (code {code}); its last lines are below."
+    return f"{what} The build stopped with code {code}; its last lines are below."
+
+
 class FirstRunWindow(QWidget):
     ended = Signal(str)  # BUILT, SKIPPED (open without the videos) or QUIT (window closed)
 
-    def __init__(self, command: Sequence[str], parent: QWidget | None = None, *, updating: bool = False) -> None:
+    def __init__(self, command: Sequence[str], parent: QWidget | None = None, *, updating: bool = False,
+                 content_ready: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.command = list(command)
+        # Whether the content on disk is complete and current: what decides success. The exit
+        # code alone once called a finished library "could not be built" (the build had done its
+        # work, then crashed at exit).
+        self.content_ready = content_ready
         self.outcome: str | None = None
+        self._last_step = ""  # the step the build reported last, in a viewer's words
+        self._reason = ""  # the build's own error line, if it printed one
         self._tail: collections.deque[str] = collections.deque(maxlen=8)  # shown when the build fails
         self._pending = b""
         self.setObjectName("ShellRoot")
@@ -114,6 +133,7 @@ class FirstRunWindow(QWidget):
             return
         self._tail.clear()
         self._pending = b""
+        self._last_step = self._reason = ""
         self._show_failure(None)
         self.step.setText("Starting…")
         self.process.start(self.command[0], self.command[1:])
@@ -129,7 +149,10 @@ class FirstRunWindow(QWidget):
             self.bar.setValue(int(m.group(1)))
             self.percent.setText(f"{int(m.group(1))}%")
             if m.group(2):
-                self.step.setText(describe(m.group(2)))
+                self._last_step = describe(m.group(2))
+                self.step.setText(self._last_step)
+        elif m := _BUILD_ERROR.match(line.strip()):
+            self._reason = m.group(1)
 
     def _read(self) -> None:
         *lines, self._pending = (self._pending + bytes(self.process.readAllStandardOutput().data())).split(b"\n")
@@ -142,11 +165,17 @@ class FirstRunWindow(QWidget):
             self._pending = b""
         if self.outcome is not None:  # the window was closed: the build was stopped on purpose
             return
-        if status == QProcess.ExitStatus.NormalExit and code == 0:
+        succeeded = status == QProcess.ExitStatus.NormalExit and code == 0
+        if not succeeded and self.content_ready():
+            print(f"marquee: the build ended with code {code}, but the demo library on disk is complete; "
+                  "opening it", file=sys.stderr, flush=True)
+            succeeded = True
+        if succeeded:
             self.bar.setValue(100)
             self._end(BUILT)
         else:
-            self._show_failure(f"The demo library could not be built (the build stopped with code {code}).")
+            self._show_failure(failure_headline(self._last_step, self._reason, code,
+                                                status == QProcess.ExitStatus.CrashExit))
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -193,15 +222,17 @@ class FirstRunWindow(QWidget):
         super().closeEvent(event)
 
 
-def run_first_build(command: Sequence[str], *, updating: bool = False) -> tuple[str, FirstRunWindow]:
+def run_first_build(command: Sequence[str], *, updating: bool = False,
+                    content_ready: Callable[[], bool] = lambda: False) -> tuple[str, FirstRunWindow]:
     """Show the window and run ``command`` (``marquee content build`` with one progress line per
     percent); once it is over, BUILT, SKIPPED or QUIT, and the window (still shown unless QUIT:
     close it once the app's window is up). ``updating``: the content is there but was made by
-    another version."""
+    another version. ``content_ready``: whether the content on disk is complete and current
+    (decides success when the build's exit was unclean)."""
     from ui.app import ensure_application
 
     app = ensure_application()
-    window = FirstRunWindow(command, updating=updating)
+    window = FirstRunWindow(command, updating=updating, content_ready=content_ready)
     window.ended.connect(lambda _outcome: app.exit(0))  # exit, not quit: quit() closes every window
     window.show()
     window.start()

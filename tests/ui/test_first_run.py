@@ -68,7 +68,9 @@ def test_a_failed_build_shows_its_output_and_try_again_recovers(qtbot) -> None: 
     w.start()
     qtbot.waitUntil(w.retry.isVisible, timeout=15000)
     assert w.outcome is None and w.skip.isVisible()
-    assert "code 3" in w.step.text() and "ffmpeg was not found" in w.error.text()
+    assert w.step.text() == ("The demo library could not be built while encoding “Prism” in 6 qualities. "
+                             "ffmpeg was not found")
+    assert "ffmpeg was not found" in w.error.text()
     w.command = SUCCEEDS
     with qtbot.waitSignal(w.ended, timeout=15000) as ended:
         w.retry.click()
@@ -162,7 +164,7 @@ def test_closing_the_build_window_ends_the_app_command_cleanly(qtbot, monkeypatc
     ensure_application()
     w = FirstRunWindow(SUCCEEDS)
     monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
-    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (QUIT, w))
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating, content_ready: (QUIT, w))
     monkeypatch.setattr("marquee.embedded.SupervisedService", lambda *a: pytest.fail("no service after a quit"))
     assert run_app(argparse.Namespace(service=None)) == 0
     assert not shiboken6.isValid(w)  # deleted while the application lives, not at interpreter exit
@@ -194,7 +196,7 @@ def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> N
     opened: dict[str, object] = {}
     monkeypatch.setattr("marquee.embedded.content_ready", lambda: False)
     commands: list[list[str]] = []
-    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating: (commands.append(command), (BUILT, w))[1])
+    monkeypatch.setattr("ui.first_run.run_first_build", lambda command, updating, content_ready: (commands.append(command), (BUILT, w))[1])
     monkeypatch.setattr("marquee.embedded.SupervisedService", Service)
     monkeypatch.setattr("ui.service_client.ApiCatalog.connect", lambda url, offline_cache: Source())
     monkeypatch.setattr("ui.app.run", lambda source, engines, downloads, replaces=None: opened.update(
@@ -208,3 +210,34 @@ def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> N
 
 def url_of(engine_factory) -> str:  # type: ignore[no-untyped-def]
     return str(engine_factory.keywords["service_url"])
+
+
+def test_an_unclean_exit_after_a_complete_build_is_a_success(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The content decides, not only the exit code: a build that finished its work and then
+    aborted at exit (code 134, as the stdin watcher once made every build do) opens the app."""
+    ensure_application()
+    w = FirstRunWindow(script("""
+        import sys
+        print("content: 100%  artwork 40/40", file=sys.stderr)
+        print("Fatal Python error: _enter_buffered_busy", file=sys.stderr)
+        sys.exit(134)
+    """), content_ready=lambda: True)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.ended, timeout=15000) as ended:
+        w.start()
+    assert ended.args == [BUILT] and not w.retry.isVisible()
+
+
+def test_an_abnormal_end_without_a_reason_names_the_step_and_says_it_ended_abnormally(qtbot) -> None:  # type: ignore[no-untyped-def]
+    ensure_application()
+    w = FirstRunWindow(script("""
+        import sys
+        print("content:  50%  artwork 20/40", file=sys.stderr)
+        sys.exit(134)
+    """), content_ready=lambda: False)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    qtbot.waitUntil(w.retry.isVisible, timeout=15000)
+    assert w.step.text().startswith("The demo library could not be built while drawing the artwork (20 of 40).")
+    assert "ended abnormally (code 134)" in w.step.text()
