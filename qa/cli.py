@@ -71,9 +71,13 @@ def _run(args: argparse.Namespace) -> int:
     if content is None and scn.url is None:
         from marquee.embedded import build_content, content_ready
 
-        if not content_ready() and not build_content():  # first use: as `marquee` and `marquee play` do
-            return 2
-        content = paths.content_dir()
+        if content_ready():
+            content = paths.content_dir()
+        elif not args.sim:  # the real player needs the videos: build them, as `marquee` does on first use
+            if not build_content():
+                return 2
+            content = paths.content_dir()
+        # else: the simulator needs only segment sizes; without a build, those shipped (qa.sim_profile)
     progress = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     result = run_scenario(scn, content, sim_only=args.sim, progress=progress)
     print(f"scenario: {scn.name} ({'simulator' if args.sim else 'real player'}"

@@ -77,10 +77,13 @@ def content_info(scn: Scenario, content_dir: Path | None) -> ContentInfo:
         video = load_mpd(tmp)  # nominal sizes: the segments are not here
         seg = video.ladder.segment_seconds
         return ContentInfo(scn.url, video, tuple(int(96_000 * seg / 8) for _ in range(video.segments)), None)
-    if content_dir is None:
-        raise ConfigError("no content folder")
     assert scn.title is not None
     media = media_id_for(scn.title)
+    if content_dir is None:  # the simulator alone: the sizes shipped with the code
+        from qa import sim_profile
+
+        video, audio = sim_profile.load(media)
+        return ContentInfo(f"{scn.title} ({media}, shipped segment sizes)", video, audio, None)
     manifest = content_dir / "media" / media / "manifest.mpd"
     if not manifest.is_file():
         raise ConfigError(f"{manifest} is missing: build the content first (`marquee content build`), "

@@ -67,3 +67,14 @@ def test_an_invalid_scenario_exits_2_naming_the_line(tmp_path):
 def test_an_unknown_scenario_name_lists_the_ready_ones(tmp_path, name):
     proc = _marquee("qa", "run", name, "--sim", home=tmp_path)
     assert proc.returncode == 2 and "sudden-drop" in proc.stderr
+
+
+def test_a_sim_run_on_a_fresh_home_builds_nothing_and_uses_the_shipped_sizes(tmp_path):
+    """``--sim`` needs segment sizes, not video: on a fresh home it starts at once from
+    ``assets/sim`` instead of encoding the demo library first (minutes on two cores)."""
+    home = tmp_path / "home"
+    proc = _marquee("qa", "run", "sudden-drop", "--sim", "--ci", home=home)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "shipped segment sizes" in proc.stdout
+    assert "building the demo content" not in proc.stderr
+    assert not any(home.rglob("manifest.mpd")), "a sim run built content"
