@@ -51,6 +51,10 @@ def on_stdin_eof(then: Callable[[], object], *, grace_s: float = GRACE_S,
                  exit_code: int = 130) -> threading.Thread:
     """Call ``then`` (from a daemon thread) once stdin reaches end-of-file; if the process has
     not ended ``grace_s`` later, end it with ``exit_code``."""
+    if threading.current_thread() is threading.main_thread() and not callable(signal.getsignal(signal.SIGINT)):
+        # A shell's background job inherits SIGINT ignored, and Python then leaves it ignored:
+        # the interrupt above would do nothing. This process's life is the lifeline's to end.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # no stdin at all: nothing can tell us

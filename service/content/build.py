@@ -96,6 +96,7 @@ class _Builder:
     def __init__(self, out: Path, spec: BuildSpec, catalog: Catalog, progress: Progress, exe: str | None) -> None:
         self.out, self.spec, self.catalog, self.progress, self.exe = out, spec, catalog, progress, exe
         self.code = code_version(MEDIA_MODULES)
+        self.stopping = threading.Event()  # the build was stopped: start no more artwork
 
     # media ------------------------------------------------------------------------------
     def build_media(self, staging: Path) -> dict[str, Any]:
@@ -156,6 +157,8 @@ class _Builder:
 
         def one(title: Any) -> None:
             nonlocal done
+            if self.stopping.is_set():
+                return
             dest = art_dir / title.id
             if not dest.is_dir():
                 tmp = art_dir / f".tmp-{title.id}"
@@ -166,8 +169,11 @@ class _Builder:
                 done += 1
                 self.progress.update("artwork", done / len(titles), f"artwork {done}/{len(titles)}")
 
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="artwork") as pool:
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="artwork")
+        try:
             list(pool.map(one, titles))
+        finally:  # stopped (Ctrl+C, the app gone): finish the two posters in hand, not all 62
+            pool.shutdown(wait=True, cancel_futures=True)
         keep = {t.id for t in titles}
         for stray in art_dir.iterdir():
             if stray.name not in keep:
@@ -226,6 +232,9 @@ def build(out: Path, spec: BuildSpec, *, catalog_path: Path | None = None, force
         try:
             if media_work:
                 media_facts = builder.build_media(staging)
+        except BaseException:  # stopped (Ctrl+C, the app gone) or failed: the artwork stops too
+            builder.stopping.set()
+            raise
         finally:
             if art_thread is not None:
                 art_thread.join()

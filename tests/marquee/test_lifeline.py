@@ -17,14 +17,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _child(body: str) -> subprocess.Popen[str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _child(body: str, *, sigint_ignored: bool = False) -> subprocess.Popen[str]:
     code = textwrap.dedent("""
         import sys, time
         from marquee.lifeline import interrupt_main_thread, on_stdin_eof
     """) + textwrap.dedent(body)
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=_ignore_sigint if sigint_ignored else None)
 
 
 def test_a_child_that_finishes_with_its_stdin_open_exits_cleanly() -> None:
@@ -41,22 +46,26 @@ def test_a_child_that_finishes_with_its_stdin_open_exits_cleanly() -> None:
     assert "Fatal Python error" not in err and "Traceback" not in err
 
 
-def test_a_child_blocked_in_a_system_call_stops_when_its_parent_goes() -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored"])
+def test_a_child_blocked_in_a_system_call_stops_when_its_parent_goes(sigint_ignored: bool) -> None:
+    """Also when SIGINT was ignored at start, as in a shell's background job (CI runs so)."""
+    if sigint_ignored and sys.platform == "win32":
+        pytest.skip("POSIX signal dispositions")
     proc = _child("""
         import os
         on_stdin_eof(interrupt_main_thread)
         r, w = os.pipe()
-        print("ready", flush=True)
         try:
+            print("ready", flush=True)  # inside the try: the interrupt may come at once
             os.read(r, 1)  # blocks forever: nothing writes to w
         except KeyboardInterrupt:
             print("interrupted", flush=True)
             sys.exit(130)
-    """)
+    """, sigint_ignored=sigint_ignored)
     assert proc.stdout is not None and proc.stdin is not None
     assert proc.stdout.readline().strip() == "ready"
     proc.stdin.close()  # what the parent's death does to the pipe
-    assert proc.wait(timeout=10) == 130
+    assert proc.wait(timeout=30) == 130
     assert proc.stdout.read().strip() == "interrupted"
 
 
