@@ -48,7 +48,8 @@ class Counters:
 
 class OcaNode:
     def __init__(self, oca_id: str, name: str, media_root: Path, secret: bytes, clock: Clock, *,
-                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0, read_timeout_s: float = 10.0,
+                 limit_concurrency: int | None = 256) -> None:
         self.id = oca_id
         self.name = name
         self.media_root = Path(media_root).resolve()
@@ -62,7 +63,9 @@ class OcaNode:
         self._rng = random.Random(0)
         self._link: Link | None = None
         self._stopping = asyncio.Event()
-        self.listener = Listener(self.app, host, port, name=oca_id)
+        # Its own listener, so its own connection and concurrency limits: an API flood cannot use them up.
+        self.listener = Listener(self.app, host, port, name=oca_id, read_timeout_s=read_timeout_s,
+                                 limit_concurrency=limit_concurrency)
 
     # -- control -------------------------------------------------------------
     @property
