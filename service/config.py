@@ -25,8 +25,9 @@ class ServiceConfig:
     # Host names besides loopback and ``host`` that requests may address (a LAN name when bound
     # to 0.0.0.0); anything else is refused (DNS rebinding).
     allowed_hosts: tuple[str, ...] = ()
-    # A client must send a whole request (headers and body) within this many seconds of its first byte.
-    read_timeout_s: float = 10.0
+    # A client must send a whole request (headers and body) within this many seconds of connecting
+    # (or of its first byte on a kept-alive connection); then it is dropped (goal: within 10 s).
+    read_timeout_s: float = 8.0
     # Requests in flight (per listener: the API and each OCA have their own) before answering 503.
     limit_concurrency: int = 256
     # The host name put in the URLs the service hands out (OCA base URLs, artwork); default: the

@@ -27,7 +27,7 @@ class NoDelayH11Protocol(H11Protocol):
     request on a kept-alive connection) to send the whole request, headers and body; then the
     connection is closed. uvicorn alone keeps a client that trickles a byte now and then forever."""
 
-    read_timeout_s = 10.0
+    read_timeout_s = 8.0
     _read_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
@@ -92,7 +92,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 class Listener:
     def __init__(self, app: Any, host: str, port: int, *, name: str, keep_alive_s: float = 30.0,
-                 read_timeout_s: float = 10.0, limit_concurrency: int | None = 256) -> None:
+                 read_timeout_s: float = 8.0, limit_concurrency: int | None = 256) -> None:
         self.name = name
         self.host = host
         self.port = port

@@ -48,7 +48,7 @@ class Counters:
 
 class OcaNode:
     def __init__(self, oca_id: str, name: str, media_root: Path, secret: bytes, clock: Clock, *,
-                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0, read_timeout_s: float = 10.0,
+                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0, read_timeout_s: float = 8.0,
                  limit_concurrency: int | None = 256) -> None:
         self.id = oca_id
         self.name = name

@@ -147,7 +147,7 @@ class Probe:
             return Case(name, send, frozenset(expect) if expect else four)
 
         def seg(oca_range: str) -> int:
-            return h.get(self.oca_url() + "v0/init.mp4", headers={"Range": oca_range.encode()}).status_code
+            return h.get(self.oca_url() + "v0/init.mp4", headers={b"Range": oca_range.encode()}).status_code
 
         def token_with_expiry(expiry: str) -> bytes:
             account, device, _, sig = self.auth()["Authorization"].split(" ")[1].split(".")
@@ -212,9 +212,9 @@ class Probe:
             # parsed (bounded by the read size): either way no 500 and no memory growth
             c("1 MB header block", lambda: self.raw(self.head("GET", "/health", "X-Big: " + "a" * MiB + "\r\n")),
               200, 400, 431, 0),
-            c("token expiry '²'", lambda: h.get("/v1/profiles", headers={"Authorization": token_with_expiry("²")}).status_code, 401),
+            c("token expiry '²'", lambda: h.get("/v1/profiles", headers={b"Authorization": token_with_expiry("²")}).status_code, 401),
             c("token expiry of 5,000 digits",
-              lambda: h.get("/v1/profiles", headers={"Authorization": token_with_expiry("9" * 5000)}).status_code, 401),
+              lambda: h.get("/v1/profiles", headers={b"Authorization": token_with_expiry("9" * 5000)}).status_code, 401),
             c("OCA token expiry of 5,000 digits",
               lambda: h.get(self.oca_url().replace("/c/", "/c/" + "9" * 5000, 1) + "v0/init.mp4").status_code, 403),
             c("OCA Range bytes=²-", lambda: seg("bytes=²-"), 200),

@@ -6,6 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from marquee.clock import Clock, SystemClock
 from service.catalog import BuildInfo, Catalog, load_build, load_catalog, with_playable_runtimes
@@ -33,6 +34,7 @@ class Runtime:
     keystore: Keystore
     admin_secret: str = ""
     service_port: int = 0  # set once the API listens (port 0 picks one)
+    dashboard_pool: Any = None  # the collector's drawing process, started on the first dashboard view
     # failed logins: per account (5 free, then back-off) and per client address (more: loopback is shared)
     login_by_account: LoginLimits = field(default_factory=LoginLimits)
     login_by_address: LoginLimits = field(default_factory=lambda: LoginLimits(free_failures=20))

@@ -54,6 +54,8 @@ class ServiceServer:
         await self.listener.stop(abort=True)
         for node in self.runtime.ocas:
             await node.stop()
+        if self.runtime.dashboard_pool is not None:
+            self.runtime.dashboard_pool.shutdown(wait=False, cancel_futures=True)
         self.runtime.store.close()
 
 

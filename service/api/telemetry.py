@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,13 +95,12 @@ async def post_batch(request: Request) -> Response:
     if faults.status is not None:
         counters.faulted += 1
         return error_response(faults.status, "fault_injected", "the collector is failing on purpose (admin fault)")
-    try:
-        doc = decode_body(raw)
+    rt = runtime(request)
+    try:  # parsing and checking 2,000 events takes a while: off the loop the OCAs share
+        doc, stored = await asyncio.to_thread(_decode_and_store, rt.store, raw, rt.clock.wall())
     except BatchError as exc:
         counters.rejected += 1
         return error_response(exc.status, exc.code, exc.message)
-    rt = runtime(request)
-    stored = ingest(rt.store, doc, rt.clock.wall())
     if stored:
         counters.stored += 1
     else:
@@ -107,6 +109,24 @@ async def post_batch(request: Request) -> Response:
         counters.faulted += 1
         return error_response(faults.status_after_store, "fault_injected", "stored, but the answer is lost (fault)")
     return JSONResponse({"batch_id": doc["batch_id"], "stored": stored, "events": len(doc["events"])})
+
+
+def _decode_and_store(store: Store, raw: bytes, now: float) -> tuple[dict[str, Any], bool]:
+    doc = decode_body(raw)
+    return doc, ingest(store, doc, now)
+
+
+async def _render(request: Request, summary: dict[str, Any]) -> str:
+    """The dashboard page, drawn by matplotlib in a worker process: drawing holds the GIL for
+    whole plots, which in a thread of this process delays /health and the OCAs."""
+    rt = runtime(request)
+    if rt.dashboard_pool is None:
+        rt.dashboard_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(rt.dashboard_pool, dashboard_html, summary)
+    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time, a thread now
+        rt.dashboard_pool = None
+        return await asyncio.to_thread(dashboard_html, summary)
 
 
 def _compute_summary(store: Store, since: str | None, until: str | None) -> dict[str, Any]:
@@ -143,7 +163,7 @@ async def get_dashboard(request: Request) -> HTMLResponse:
     async with cache.lock:
         if key not in cache.pages:
             _bounded(cache.pages)
-            cache.pages[key] = await asyncio.to_thread(dashboard_html, summary)  # matplotlib: off the event loop
+            cache.pages[key] = await _render(request, summary)
     return HTMLResponse(cache.pages[key])
 
 

@@ -90,8 +90,13 @@ def test_two_thousand_oca_names_cost_a_bounded_dashboard(app_client: Any, monkey
     calls = []
     import service.api.telemetry as api
 
-    real = api.dashboard_html
-    monkeypatch.setattr(api, "dashboard_html", lambda s: calls.append(1) or real(s))
+    real = api._render
+
+    async def counting(request: Any, summary: Any) -> str:
+        calls.append(1)
+        return await real(request, summary)
+
+    monkeypatch.setattr(api, "_render", counting)
     first = app_client.get("/v1/telemetry/dashboard")
     second = app_client.get("/v1/telemetry/dashboard")
     assert first.status_code == second.status_code == 200 and first.text == second.text
