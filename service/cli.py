@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "others are refused (DNS rebinding)")
     p.add_argument("--public-host", default="", metavar="NAME",
                    help="host name put in the URLs the service hands out (default: the bound address)")
+    p.add_argument("--tls", action="store_true",
+                   help="OCAs serve https:// with this installation's self-signed certificate (oca-cert.pem beside "
+                   "the database; the app's clients pin it)")
     p.add_argument("--token-ttl", type=int, default=900, help="access token lifetime in seconds (default 900)")
     p.add_argument("--playback-ttl", type=int, default=6 * 3600,
                    help="lifetime of the signed OCA URLs in seconds (default 21600)")
@@ -66,7 +69,7 @@ def run_serve(args: argparse.Namespace) -> int:
                            port=args.port, ocas=args.ocas, admin=admin, access_token_ttl_s=args.token_ttl,
                            playback_token_ttl_s=args.playback_ttl, seed_demo=not args.no_demo,
                            admin_secret_path=args.admin_secret_file, allowed_hosts=tuple(args.allow_host),
-                           public_host=args.public_host)
+                           public_host=args.public_host, oca_tls=args.tls)
 
     def ready(url: str) -> None:
         print(url, flush=True)

@@ -33,6 +33,9 @@ class ServiceConfig:
     # The host name put in the URLs the service hands out (OCA base URLs, artwork); default: the
     # bound address (loopback for 0.0.0.0/::). Never taken from a request's Host header.
     public_host: str = ""
+    # OCAs serve https:// with this installation's self-signed certificate (service/oca_tls.py),
+    # which the app's clients pin.
+    oca_tls: bool = False
     # Where the admin plane's secret lives (default: admin.secret beside the database).
     admin_secret_path: Path | None = None
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from pathlib import Path
 from typing import Any, Generator
 
 import h11
@@ -92,13 +93,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 class Listener:
     def __init__(self, app: Any, host: str, port: int, *, name: str, keep_alive_s: float = 30.0,
-                 read_timeout_s: float = 8.0, limit_concurrency: int | None = 256) -> None:
+                 read_timeout_s: float = 8.0, limit_concurrency: int | None = 256,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._config = uvicorn.Config(app, host=host, port=port, lifespan="off", access_log=False, log_config=None, interface="asgi3", proxy_headers=False,
                                       http=protocol_with(read_timeout_s), timeout_keep_alive=int(keep_alive_s),
                                       limit_concurrency=limit_concurrency, h11_max_incomplete_event_size=16 * 1024,
+                                      ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None,
                                       server_header=False, date_header=False)
         self._config.load()
         self._server = _Server(self._config)

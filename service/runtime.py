@@ -14,6 +14,7 @@ from marquee import private_files
 from service.config import ServiceConfig
 from service.keystore import Keystore
 from service.login_limits import LoginLimits
+from service.oca_tls import ensure_certificate
 from service.oca import OcaNode
 from service.seed import ensure_demo
 from service.store import Store
@@ -70,8 +71,11 @@ def create_runtime(config: ServiceConfig, clock: Clock | None = None) -> Runtime
         ensure_demo(store, catalog, clock.wall())
     admin_secret = private_files.admin_secret_at(config.secret_path) if config.admin else ""
     runtime = Runtime(config, clock, store, catalog, build, secret, keystore, admin_secret)
+    tls = ensure_certificate(Path(config.db_path).parent, (config.host, config.public_host, *config.allowed_hosts)) \
+        if config.oca_tls and config.ocas else None
     for i in range(config.ocas):
         runtime.ocas.append(OcaNode(f"oca-{i + 1}", f"Edge {i + 1} (loopback)", runtime.media_root, runtime.secret,
                                     clock, host=config.host, port=0, weight=round(1.0 - 0.05 * i, 2),
-                                    read_timeout_s=config.read_timeout_s, limit_concurrency=config.limit_concurrency))
+                                    read_timeout_s=config.read_timeout_s, limit_concurrency=config.limit_concurrency,
+                                    tls=tls))
     return runtime

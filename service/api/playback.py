@@ -60,7 +60,7 @@ async def start_playback(request: Request) -> JSONResponse:
         node = rt.oca(ranked.id)
         assert node is not None
         ocas.append({"id": node.id, "name": node.name, "rank": ranked.rank, "weight": node.weight,
-                     "score": ranked.score, "base_url": f"http://{host}:{node.port}/c/{token}/{media_id}/"})
+                     "score": ranked.score, "base_url": f"{node.scheme}://{host}:{node.port}/c/{token}/{media_id}/"})
     top = str(ocas[0]["base_url"])
     return JSONResponse({
         "playback_id": uuid.uuid4().hex, "profile_id": profile.id, "title_id": title.id, "episode_id": episode_id,
