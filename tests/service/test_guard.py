@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.guard import allowed_hosts, check, host_name
 from tests.service.conftest import login
@@ -81,3 +83,18 @@ def test_base_urls_come_from_configuration_not_the_host_header(app_client: Any) 
     assert all(o["base_url"].startswith("http://127.0.0.1:") for o in r.json()["ocas"])
     title = app_client.get("/v1/titles/t001", headers={"Host": "localhost:1234"}).json()
     assert title["poster"].startswith("http://127.0.0.1:") and "localhost" not in str(title)
+
+
+header_text = st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=40)
+
+
+@given(method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+       path=st.sampled_from(["/health", "/v1/admin/ocas", "/v1/auth/login"]),
+       headers=st.dictionaries(st.sampled_from(["host", "origin", "content-type", "content-length", "sec-fetch-site",
+                                                "transfer-encoding", "x-marquee-admin-secret"]), header_text))
+def test_any_headers_get_a_decision_never_an_exception(method: str, path: str, headers: dict[str, str]) -> None:
+    result = check(method, path, headers, hosts=HOSTS, port=8765, admin_secret=SECRET)
+    if host_name(headers.get("host", "")) not in HOSTS:
+        assert result is not None and result.code == "host_not_allowed"
+    if result is None and method in ("POST", "PUT", "PATCH", "DELETE") and headers.get("content-type"):
+        assert headers["content-type"].split(";")[0].strip().lower() == "application/json"
