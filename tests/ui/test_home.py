@@ -102,12 +102,15 @@ def test_the_hero_banner_and_title_page_paint_the_clean_hero_art(qtbot, window) 
     ctx.artwork.pixmap = lambda url, size, radius=0: (asked.append(url), pixmap(url, size, radius))[1]
     banner = win.home.hero
     tile = banner.tile
-    banner.set_tile(replace(tile, hero=f"http://fake/artwork/{tile.title_id}/hero-0.jpg"))
-    banner.repaint()
-    assert asked[-1].endswith("/hero-0.jpg")
+    hero = f"http://fake/artwork/{tile.title_id}/hero-0.jpg"
+    banner.set_tile(replace(tile, hero=hero))
+    asked.clear()
+    banner.repaint()  # row tiles whose artwork just arrived may paint in the same pass: look for ours
+    assert hero in asked
     banner.set_tile(replace(tile, hero=""))
+    asked.clear()
     banner.repaint()
-    assert asked[-1] == tile.backdrop
+    assert tile.backdrop in asked and hero not in asked
 
     doc = {"title_id": "t1", "title": "T", "backdrop": "http://s/artwork/t1/backdrop-2.jpg",
            "hero": "http://s/artwork/t1/hero-2.jpg"}
