@@ -64,16 +64,19 @@ class Service:
             self._thread = ServiceThread(ServiceConfig(content_dir=content, catalog_path=default_catalog_path(),
                                                        db_path=state / "service.sqlite3", ocas=3)).start()
             self.url, self._stop = self._thread.url, self._thread.stop
+            self._admin_headers = self._thread.admin_headers
         else:
             from marquee.embedded import start_embedded_service
 
             child = start_embedded_service(content_dir=content, env={"MARQUEE_HOME": str(state / "service-home")})
             self.url, self._stop = child.url, child.stop
+            self._admin_headers = child.admin_headers()
         self.admin("PUT", "/licenses/policy", {"max_devices": 100_000, "max_downloads_per_title": 100_000})
         self.ocas = [o["id"] for o in self.admin("GET", "/ocas")["ocas"]]
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.url}/v1/admin{path}", json=body, timeout=10)
+        response = httpx.request(method, f"{self.url}/v1/admin{path}", json=body, timeout=10,
+                                 headers=self._admin_headers)
         response.raise_for_status()
         return response.json() if response.content else None
 

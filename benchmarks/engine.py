@@ -49,8 +49,12 @@ def prepare(home: Path) -> None:
 def admin(service_url: str, oca: str, faults: dict[str, Any] | None) -> None:
     import httpx
 
+    from marquee import paths
+    from marquee.private_files import admin_headers
+
     url = f"{service_url}/v1/admin/ocas/{oca}/faults"
-    response = httpx.put(url, json=faults) if faults else httpx.delete(url)
+    headers = admin_headers(paths.service_dir())  # the embedded service's secret (the same home)
+    response = httpx.put(url, json=faults, headers=headers) if faults else httpx.delete(url, headers=headers)
     response.raise_for_status()
 
 

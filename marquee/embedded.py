@@ -21,20 +21,30 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from marquee import paths
 from marquee.errors import MarqueeError, ServiceError
+from marquee.private_files import ADMIN_HEADER, ADMIN_SECRET_FILE, admin_secret_at
 
 log = logging.getLogger("marquee.embedded")
 
 
 class EmbeddedService:
-    def __init__(self, process: subprocess.Popen[bytes], url: str, stderr_tail: collections.deque[str]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], url: str, stderr_tail: collections.deque[str],
+                 admin_secret_file: Path | None = None) -> None:
         self.process = process
         self.url = url
         self._stderr_tail = stderr_tail
+        self.admin_secret_file = admin_secret_file
 
     @property
     def admin_url(self) -> str:
         return self.url + "/v1/admin"
+
+    def admin_headers(self) -> dict[str, str]:
+        """The header the admin API asks for: this installation's secret (a 0600 file only this
+        user reads), so a web page or another local user cannot drive the admin plane."""
+        path = self.admin_secret_file or paths.service_dir() / ADMIN_SECRET_FILE
+        return {ADMIN_HEADER: admin_secret_at(path)}
 
     def stderr_tail(self) -> str:
         return "".join(self._stderr_tail)
@@ -68,9 +78,13 @@ def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, ti
                            extra_args: list[str] | None = None, env: dict[str, str] | None = None,
                            verbose: bool = False, port: int = 0) -> EmbeddedService:
     """Launch ``marquee serve`` on loopback (``port``, or a free one; the OCAs always on free
-    ones); returns when ``/health`` answers 200."""
+    ones); returns when ``/health`` answers 200. Its admin plane (for QA tools) answers only
+    requests carrying this installation's secret (``EmbeddedService.admin_headers``)."""
+    secret_file = paths.service_dir() / ADMIN_SECRET_FILE
+    admin_secret_at(secret_file)  # created 0600 here first: the child and we read the same one
     cmd = [sys.executable, "-m", "marquee", *(["-v"] if verbose else []), "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--ocas", str(ocas), "--admin", "--watch-stdin"]
+           "--port", str(port), "--ocas", str(ocas), "--admin", "--admin-secret-file", str(secret_file),
+           "--watch-stdin"]
     if content_dir is not None:
         cmd += ["--content", str(content_dir)]
     cmd += extra_args or []
@@ -91,7 +105,7 @@ def start_embedded_service(content_dir: Path | None = None, ocas: int = 3, *, ti
     reader.start()
     deadline = time.monotonic() + timeout
     reader.join(timeout)
-    service = EmbeddedService(process, first[0] if first else "", tail)
+    service = EmbeddedService(process, first[0] if first else "", tail, secret_file)
 
     def fail(reason: str) -> ServiceError:
         service.stop(1.0)

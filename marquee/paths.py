@@ -14,6 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
+from marquee.private_files import private_dir
+
 APP_NAME = "marquee"
 HOME_ENV = "MARQUEE_HOME"
 
@@ -24,8 +26,8 @@ def _home() -> Path | None:
 
 
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The folder, created 0700 (tightened when looser): other local users read nothing of ours."""
+    return private_dir(path)
 
 
 def config_dir() -> Path:

@@ -17,6 +17,7 @@ from service.api import progress as progress_api
 from service.api import telemetry as telemetry_api
 from service.api import licenses as licenses_api
 from service.api.common import ApiError, error_response
+from service.guard import RequestGuard
 from service.runtime import Runtime
 
 log = logging.getLogger("marquee.service")
@@ -81,5 +82,7 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: internal_error})
     app.state.runtime = runtime
+    app.add_middleware(RequestGuard, extra_hosts=runtime.config.allowed_hosts, bound_host=runtime.config.host,
+                       admin_secret=runtime.admin_secret)
     app.add_middleware(AccessLog)
     return app

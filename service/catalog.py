@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from marquee.errors import ConfigError
+from service.strict import is_uint
 
 # Maturity ratings mapped to a level; a profile may watch titles at or below its level.
 MATURITY_LEVELS: Mapping[str, int] = {
@@ -172,13 +173,13 @@ class BuildInfo:
         if not ids:
             raise ConfigError("build.json lists no media")
         digits = media_id[1:] if media_id[:1] == "m" else ""
-        index = int(digits) if digits.isdigit() else zlib.crc32(media_id.encode())
+        index = int(digits) if is_uint(digits) else zlib.crc32(media_id.encode())
         return ids[index % len(ids)]
 
 
 def _media_sort_key(mid: str) -> tuple[int, str]:
     digits = mid[1:]
-    return (int(digits) if digits.isdigit() else 1 << 30, mid)
+    return (int(digits) if is_uint(digits) else 1 << 30, mid)
 
 
 def parse_build(data: Mapping[str, Any]) -> BuildInfo:

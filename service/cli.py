@@ -19,6 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", type=Path, default=None, help="SQLite database (default: <service dir>/service.sqlite3)")
     p.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None,
                    help="enable the OCA admin/fault API (default: on when bound to loopback)")
+    p.add_argument("--admin-secret-file", type=Path, default=None,
+                   help="the admin API's secret (created 0600 if missing; default: admin.secret beside the database). "
+                   "Admin requests send it in the header X-Marquee-Admin-Secret")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name requests may address besides loopback and --host (repeatable); "
+                   "others are refused (DNS rebinding)")
+    p.add_argument("--public-host", default="", metavar="NAME",
+                   help="host name put in the URLs the service hands out (default: the bound address)")
+    p.add_argument("--tls", action="store_true",
+                   help="OCAs serve https:// with this installation's self-signed certificate (oca-cert.pem beside "
+                   "the database; the app's clients pin it)")
     p.add_argument("--token-ttl", type=int, default=900, help="access token lifetime in seconds (default 900)")
     p.add_argument("--playback-ttl", type=int, default=6 * 3600,
                    help="lifetime of the signed OCA URLs in seconds (default 21600)")
@@ -56,7 +67,9 @@ def run_serve(args: argparse.Namespace) -> int:
     config = ServiceConfig(content_dir=content, catalog_path=(args.catalog or default_catalog_path()),
                            db_path=args.db or paths.service_dir() / "service.sqlite3", host=args.host,
                            port=args.port, ocas=args.ocas, admin=admin, access_token_ttl_s=args.token_ttl,
-                           playback_token_ttl_s=args.playback_ttl, seed_demo=not args.no_demo)
+                           playback_token_ttl_s=args.playback_ttl, seed_demo=not args.no_demo,
+                           admin_secret_path=args.admin_secret_file, allowed_hosts=tuple(args.allow_host),
+                           public_host=args.public_host, oca_tls=args.tls)
 
     def ready(url: str) -> None:
         print(url, flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from service.strict import is_uint
+
 CONTENT_TYPES = {
     ".mpd": "application/dash+xml",
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -56,13 +58,13 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return None
     first, last = first.strip(), last.strip()
     if first == "":
-        if not last.isdigit():
+        if not is_uint(last):
             return None
         n = int(last)
         if n == 0 or size == 0:
             raise RangeNotSatisfiable(header)
         return ByteRange(max(0, size - n), size - 1)
-    if not first.isdigit() or (last and not last.isdigit()):
+    if not is_uint(first) or (last and not is_uint(last)):
         return None
     start = int(first)
     end = int(last) if last else max(start, size - 1)

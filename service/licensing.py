@@ -16,7 +16,9 @@ for the client side of the same format). Policy:
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Iterable, Mapping
@@ -28,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 WRAP_ALG = "X25519-HKDF-SHA256-A256GCM"
+MAX_DURATION_S = 100 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,29 @@ class LicensePolicy:
             raise ValueError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
         base = LicensePolicy().to_json()
         base.update(d)
-        try:
-            policy = LicensePolicy(
-                license_duration_s=float(base["license_duration_s"]), playback_duration_s=float(base["playback_duration_s"]),
-                can_renew=bool(base["can_renew"]), max_devices=int(base["max_devices"]),
-                max_downloads_per_title=int(base["max_downloads_per_title"]),
-                download_window_s=float(base["download_window_s"]),
-                not_downloadable=tuple(str(t) for t in base["not_downloadable"]))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"bad policy value: {exc}") from None
-        if policy.license_duration_s <= 0 or policy.playback_duration_s <= 0 or policy.max_devices < 1 \
-                or policy.max_downloads_per_title < 1:
-            raise ValueError("durations must be positive and limits at least 1")
+        titles = base["not_downloadable"]
+        if not isinstance(titles, list) or len(titles) > 10_000 or not all(isinstance(t, str) and 0 < len(t) <= 64
+                                                                           for t in titles):
+            raise ValueError("'not_downloadable' must be a list of title ids (strings)")
+        if not isinstance(base["can_renew"], bool):
+            raise ValueError("'can_renew' must be true or false")
+        policy = LicensePolicy(
+            license_duration_s=_policy_number(base, "license_duration_s", 1.0, MAX_DURATION_S),
+            playback_duration_s=_policy_number(base, "playback_duration_s", 1.0, MAX_DURATION_S),
+            can_renew=base["can_renew"], max_devices=int(_policy_number(base, "max_devices", 1, 1_000_000, True)),
+            max_downloads_per_title=int(_policy_number(base, "max_downloads_per_title", 1, 1_000_000, True)),
+            download_window_s=_policy_number(base, "download_window_s", 0.0, MAX_DURATION_S),
+            not_downloadable=tuple(titles))
         return policy
+
+
+def _policy_number(doc: Mapping[str, Any], key: str, lo: float, hi: float, whole: bool = False) -> float:
+    value = doc[key]
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+            or not math.isfinite(value) or not lo <= value <= hi:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"'{key}' must be {kind} between {lo:g} and {hi:g}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class LicenseRow:
     expires_at: float
     state: str  # active | released | revoked
     renewals: int = 0
+    device_key: str = ""  # fingerprint of the device key it was issued for ('' before keys were bound)
 
 
 def check_issue(policy: LicensePolicy, *, title_id: str, content_id: str, device_id: str, device_registered: bool,
@@ -113,7 +127,7 @@ def check_issue(policy: LicensePolicy, *, title_id: str, content_id: str, device
 
 
 def check_renew(policy: LicensePolicy, row: LicenseRow | None, *, account_id: str, device_id: str,
-                account_lapsed: bool) -> Refusal | None:
+                account_lapsed: bool, device_key: str = "") -> Refusal | None:
     if row is None or row.account_id != account_id or row.device_id != device_id:
         return Refusal(404, "license_unknown", "no such license for this device")
     if row.state == "revoked" or account_lapsed:
@@ -122,7 +136,15 @@ def check_renew(policy: LicensePolicy, row: LicenseRow | None, *, account_id: st
         return Refusal(409, "license_released", "this license was released (the download was deleted)")
     if not policy.can_renew:
         return Refusal(403, "renew_not_allowed", "licenses for this service cannot be renewed")
+    if row.device_key and row.device_key != device_key:
+        return Refusal(403, "device_key_changed", "this download was licensed to another key registered under this "
+                       "device id; a device is its key: download the title again on this device")
     return None
+
+
+def key_fingerprint(public_key_b64: str) -> str:
+    """Short stable name of a device's public key (what a license is bound to)."""
+    return hashlib.sha256(public_key_b64.encode("ascii")).hexdigest()[:16]
 
 
 def _b64(raw: bytes) -> str:

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+from pathlib import Path
 from typing import Any, Generator
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -21,7 +23,13 @@ log = logging.getLogger("marquee.service.listener")
 
 
 class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with TCP_NODELAY set on every accepted connection."""
+    """uvicorn's h11 protocol with TCP_NODELAY set on every accepted connection, and a read
+    deadline: a client has ``read_timeout_s`` from connecting (or from the first byte of its next
+    request on a kept-alive connection) to send the whole request, headers and body; then the
+    connection is closed. uvicorn alone keeps a client that trickles a byte now and then forever."""
+
+    read_timeout_s = 8.0
+    _read_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
@@ -29,6 +37,38 @@ class NoDelayH11Protocol(H11Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        self._arm_read_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if self._read_deadline is None and self.conn.their_state is h11.IDLE:
+            self._arm_read_deadline()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE and self.conn.their_state is not h11.SEND_BODY:
+            self._disarm_read_deadline()  # the whole request is in (or the connection is over)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_read_deadline()
+        super().connection_lost(exc)
+
+    def _arm_read_deadline(self) -> None:
+        self._disarm_read_deadline()
+        self._read_deadline = self.loop.call_later(self.read_timeout_s, self._read_too_slow)
+
+    def _disarm_read_deadline(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _read_too_slow(self) -> None:
+        self._read_deadline = None
+        if not self.transport.is_closing():
+            log.info("dropped a client that did not send its request in time",
+                     extra={"fields": {"client": self.client, "timeout_s": self.read_timeout_s}})
+            self.transport.abort()
+
+
+def protocol_with(read_timeout_s: float) -> type[NoDelayH11Protocol]:
+    return type("BoundedH11Protocol", (NoDelayH11Protocol,), {"read_timeout_s": read_timeout_s})
 
 
 class _Server(uvicorn.Server):
@@ -52,12 +92,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 class Listener:
-    def __init__(self, app: Any, host: str, port: int, *, name: str, keep_alive_s: float = 30.0) -> None:
+    def __init__(self, app: Any, host: str, port: int, *, name: str, keep_alive_s: float = 30.0,
+                 read_timeout_s: float = 8.0, limit_concurrency: int | None = 256,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._config = uvicorn.Config(app, host=host, port=port, lifespan="off", access_log=False, log_config=None, interface="asgi3", proxy_headers=False,
-                                      http=NoDelayH11Protocol, timeout_keep_alive=int(keep_alive_s),
+                                      http=protocol_with(read_timeout_s), timeout_keep_alive=int(keep_alive_s),
+                                      limit_concurrency=limit_concurrency, h11_max_incomplete_event_size=16 * 1024,
+                                      ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None,
                                       server_header=False, date_header=False)
         self._config.load()
         self._server = _Server(self._config)

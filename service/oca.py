@@ -48,7 +48,8 @@ class Counters:
 
 class OcaNode:
     def __init__(self, oca_id: str, name: str, media_root: Path, secret: bytes, clock: Clock, *,
-                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, weight: float = 1.0, read_timeout_s: float = 8.0,
+                 limit_concurrency: int | None = 256, tls: tuple[Path, Path] | None = None) -> None:
         self.id = oca_id
         self.name = name
         self.media_root = Path(media_root).resolve()
@@ -62,7 +63,10 @@ class OcaNode:
         self._rng = random.Random(0)
         self._link: Link | None = None
         self._stopping = asyncio.Event()
-        self.listener = Listener(self.app, host, port, name=oca_id)
+        # Its own listener, so its own connection and concurrency limits: an API flood cannot use them up.
+        self.scheme = "https" if tls else "http"
+        self.listener = Listener(self.app, host, port, name=oca_id, read_timeout_s=read_timeout_s,
+                                 limit_concurrency=limit_concurrency, tls=tls)
 
     # -- control -------------------------------------------------------------
     @property
@@ -100,7 +104,7 @@ class OcaNode:
         return OcaState(self.id, self.weight, self.down, self.error_ratio, self.active)
 
     def to_json(self, host: str) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "url": f"http://{host}:{self.port}/", "port": self.port,
+        return {"id": self.id, "name": self.name, "url": f"{self.scheme}://{host}:{self.port}/", "port": self.port,
                 "up": self.listener.listening, "weight": self.weight, "faults": self.faults.to_dict(),
                 "counters": self.counters.to_json(), "active": self.active,
                 "connections": self.listener.connections(), "error_ratio": round(self.error_ratio, 4)}

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         with ServiceThread(config) as svc:
             node = svc.runtime.ocas[0]
             token = sign_oca_token(svc.runtime.secret, "m0", "check", int(time.time()) + 600)
-            httpx.put(f"{svc.url}/v1/admin/ocas/oca-1/faults", json=fault).raise_for_status()
+            httpx.put(f"{svc.url}/v1/admin/ocas/oca-1/faults", json=fault, headers=svc.admin_headers).raise_for_status()
             t_put = time.monotonic()
             samples = []
             with httpx.stream("GET", f"http://127.0.0.1:{node.port}/c/{token}/m0/blob.m4s", timeout=60) as r:

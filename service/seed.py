@@ -6,6 +6,8 @@ without a database; ``ensure_demo`` writes it once.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -67,12 +69,18 @@ def plan_demo_history(catalog: Catalog, profile_id: str, demo: DemoProfile, now:
     return events
 
 
+@functools.cache
+def _demo_hash() -> str:
+    """The demo password (published in the README) hashed once per process, not per start."""
+    return hash_password(DEMO_PASSWORD)
+
+
 def ensure_demo(store: Store, catalog: Catalog, now: float) -> str:
     """Create the demo account once; returns its id."""
     existing = store.account_by_email(DEMO_EMAIL)
     if existing is not None:
         return existing.id
-    account_id = store.create_account(DEMO_EMAIL, hash_password(DEMO_PASSWORD), now)
+    account_id = store.create_account(DEMO_EMAIL, _demo_hash(), now)
     for demo in DEMO_PROFILES:
         profile = store.create_profile(account_id, demo.name, demo.avatar_color, demo.maturity, demo.taste, now)
         for ev in plan_demo_history(catalog, profile.id, demo, now):

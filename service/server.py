@@ -16,6 +16,7 @@ from typing import Any, Callable, Coroutine, TypeVar
 
 from marquee.clock import Clock
 from marquee.lifeline import on_stdin_eof
+from marquee.private_files import ADMIN_HEADER
 from service.app import create_app
 from service.config import ServiceConfig
 from service.listener import Listener
@@ -30,7 +31,9 @@ class ServiceServer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.app = create_app(runtime)
-        self.listener = Listener(self.app, runtime.config.host, runtime.config.port, name="service")
+        self.listener = Listener(self.app, runtime.config.host, runtime.config.port, name="service",
+                                 read_timeout_s=runtime.config.read_timeout_s,
+                                 limit_concurrency=runtime.config.limit_concurrency)
 
     @property
     def url(self) -> str:
@@ -44,12 +47,15 @@ class ServiceServer:
         for node in self.runtime.ocas:
             await node.start()
         await self.listener.start()  # last: /health answers only when every OCA listens
+        self.runtime.service_port = self.listener.port
         log.info("service ready", extra={"fields": {"url": self.url, "ocas": [o.port for o in self.runtime.ocas]}})
 
     async def stop(self) -> None:
         await self.listener.stop(abort=True)
         for node in self.runtime.ocas:
             await node.stop()
+        if self.runtime.dashboard_pool is not None:
+            self.runtime.dashboard_pool.shutdown(wait=False, cancel_futures=True)
         self.runtime.store.close()
 
 
@@ -119,6 +125,11 @@ class ServiceThread:
             self._ready.set()
         finally:
             self.loop.close()
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """What a client of the admin API sends (the installation's secret)."""
+        return {ADMIN_HEADER: self.runtime.admin_secret}
 
     def start(self, timeout: float = 15.0) -> "ServiceThread":
         self._thread.start()

@@ -67,6 +67,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX licenses_account ON licenses(account_id, state);
     CREATE TABLE license_accounts (account_id TEXT PRIMARY KEY, lapsed_at REAL);
     """,
+    # a license is bound to the device key it was wrapped for (a device is its key, not its id)
+    """
+    ALTER TABLE licenses ADD COLUMN device_key TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -133,6 +137,9 @@ class Store:
     def account_by_email(self, email: str) -> Account | None:
         rows = self._rows("SELECT id, email, password_hash FROM accounts WHERE email=?", (email.lower(),))
         return Account(rows[0]["id"], rows[0]["email"], rows[0]["password_hash"]) if rows else None
+
+    def set_password_hash(self, account_id: str, password_hash: str) -> None:
+        self._exec("UPDATE accounts SET password_hash=? WHERE id=?", (password_hash, account_id))
 
     def create_profile(self, account_id: str, name: str, avatar_color: str, maturity: str,
                        taste: Sequence[str], now: float) -> Profile:
@@ -284,17 +291,27 @@ class Store:
                           (account_id, device_id))
         return rows[0]["public_key"] if rows else None
 
-    def content_key(self, content_id: str, make: Any, now: float) -> bytes:
-        """The content key of ``content_id``, created with ``make()`` on first use."""
+    def content_key(self, content_id: str, make: Any, now: float) -> str:
+        """The stored (wrapped, ``service/keystore.py``) content key of ``content_id``, created
+        with ``make()`` on first use."""
         with self._lock:
-            self._exec("INSERT OR IGNORE INTO content_keys VALUES(?, ?, ?)", (content_id, make().hex(), now))
-            return bytes.fromhex(self._rows("SELECT key_hex FROM content_keys WHERE content_id=?",
-                                            (content_id,))[0]["key_hex"])
+            if not self._rows("SELECT 1 FROM content_keys WHERE content_id=?", (content_id,)):
+                self._exec("INSERT INTO content_keys VALUES(?, ?, ?)", (content_id, make(), now))
+            return str(self._rows("SELECT key_hex FROM content_keys WHERE content_id=?", (content_id,))[0]["key_hex"])
+
+    def content_keys(self) -> list[tuple[str, str]]:
+        return [(r["content_id"], r["key_hex"]) for r in self._rows("SELECT content_id, key_hex FROM content_keys")]
+
+    def set_content_key(self, content_id: str, stored: str) -> None:
+        self._exec("UPDATE content_keys SET key_hex=? WHERE content_id=?", (stored, content_id))
 
     def add_license(self, row: Any) -> None:
-        self._exec("INSERT INTO licenses VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._exec("INSERT INTO licenses (id, account_id, device_id, title_id, episode_id, content_id, media_id, "
+                   "issued_at, expires_at, state, renewals, updated_at, device_key) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (row.id, row.account_id, row.device_id, row.title_id, row.episode_id, row.content_id,
-                    row.media_id, row.issued_at, row.expires_at, row.state, row.renewals, row.issued_at))
+                    row.media_id, row.issued_at, row.expires_at, row.state, row.renewals, row.issued_at,
+                    row.device_key))
 
     def license(self, license_id: str) -> Any:
         rows = self._rows("SELECT * FROM licenses WHERE id=?", (license_id,))
@@ -309,11 +326,12 @@ class Store:
         from service.licensing import LicenseRow
 
         return LicenseRow(r["id"], r["account_id"], r["device_id"], r["title_id"], r["episode_id"], r["content_id"],
-                          r["media_id"], r["issued_at"], r["expires_at"], r["state"], r["renewals"])
+                          r["media_id"], r["issued_at"], r["expires_at"], r["state"], r["renewals"], r["device_key"])
 
     def devices_with_active_licenses(self, account_id: str, now: float) -> set[str]:
-        return {r["device_id"] for r in self._rows(
-            "SELECT DISTINCT device_id FROM licenses WHERE account_id=? AND state='active' AND expires_at>?",
+        """Devices (``<device_id>#<key fingerprint>``: one id with two keys is two devices) holding licenses."""
+        return {f"{r['device_id']}#{r['device_key']}" for r in self._rows(
+            "SELECT DISTINCT device_id, device_key FROM licenses WHERE account_id=? AND state='active' AND expires_at>?",
             (account_id, now))}
 
     def license_count(self, account_id: str, content_id: str, since: float) -> int:

@@ -19,16 +19,20 @@ import gzip
 import html
 import io
 import json
+import math
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from service import strict
 from service.store import Store
-from telemetry.schema import SchemaError, validate_batch
+from telemetry.schema import MAX_EVENTS_PER_BATCH, NAME, SchemaError, validate_batch
 
 MAX_COMPRESSED = 2 << 20
-MAX_DECOMPRESSED = 16 << 20
+MAX_DECOMPRESSED = 4 << 20
+MAX_OBJECTS = 2 * MAX_EVENTS_PER_BATCH + 8  # the batch, each event and its data
+MAX_ARRAYS = 16
+MAX_COMMAS = 24 * MAX_EVENTS_PER_BATCH + 32
 GROUPS = ("oca", "title", "day")
 
 
@@ -38,22 +42,21 @@ class BatchError(ValueError):
         self.status, self.code, self.message = status, code, message
 
 
-def decode_body(raw: bytes, content_encoding: str) -> dict[str, Any]:
-    """The batch document of a request body (gzip or plain JSON); ``BatchError`` otherwise."""
-    if len(raw) > MAX_COMPRESSED:
-        raise BatchError(413, "body_too_large", f"a batch is at most {MAX_COMPRESSED} bytes on the wire")
-    if content_encoding.strip().lower() == "gzip":
-        try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            raw = inflater.decompress(raw, MAX_DECOMPRESSED)
-            if inflater.unconsumed_tail:
-                raise BatchError(413, "body_too_large", f"a batch is at most {MAX_DECOMPRESSED} bytes uncompressed")
-        except zlib.error:
-            raise BatchError(400, "invalid_gzip", "the body is not valid gzip") from None
+def precheck(raw: bytes) -> None:
+    """Refuse a body that cannot be a valid batch before it becomes Python objects: a batch
+    has at most ``MAX_EVENTS_PER_BATCH`` events of a few fields each, so counting ``{`` and
+    ``,`` (also inside strings: an upper bound) bounds what ``json.loads`` may build."""
+    if raw.count(b"{") > MAX_OBJECTS or raw.count(b"[") > MAX_ARRAYS or raw.count(b",") > MAX_COMMAS:
+        raise BatchError(400, "invalid_batch", f"a batch has at most {MAX_EVENTS_PER_BATCH} events of a few fields each")
+
+
+def decode_body(raw: bytes) -> dict[str, Any]:
+    """The batch document of a (decompressed) request body; ``BatchError`` otherwise."""
+    precheck(raw)
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BatchError(400, "invalid_json", "the batch is not valid JSON") from None
+        doc = strict.loads(raw, max_depth=4)
+    except strict.ParseError as exc:
+        raise BatchError(400, "invalid_json", f"the batch is not valid: {exc}") from None
     try:
         validate_batch(doc)
     except SchemaError as exc:
@@ -106,54 +109,79 @@ class SessionRecord:
         return max(sorted(self.oca_segments), key=lambda o: self.oca_segments[o])
 
 
+def _num(value: Any, hi: float = 1e12) -> float:
+    """A stored number as the summary may use it: finite and in range, else 0 (rows stored
+    before the schema bounded numbers must not make a total infinite)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) and -hi <= number <= hi else 0.0
+
+
+def _name(value: Any) -> str:
+    text = str(value) if value is not None else ""
+    return text if NAME.match(text) else "invalid"
+
+
 def fold_sessions(events: Iterable[Mapping[str, Any]]) -> list[SessionRecord]:
-    """Events (rows with session_id, kind, day, data JSON or dict) -> one record per session."""
+    """Events (rows with session_id, kind, day, data JSON or dict) -> one record per session.
+    Numbers and names are re-checked here: the database may hold rows from older versions."""
     sessions: dict[str, SessionRecord] = {}
     for row in events:
-        sid = str(row["session_id"])
-        rec = sessions.get(sid)
-        if rec is None:
-            rec = sessions[sid] = SessionRecord(sid, day=str(row["day"]))
-        rec.day = min(rec.day, str(row["day"])) if rec.day else str(row["day"])
-        d = row["data"]
-        if isinstance(d, str):
-            d = json.loads(d)
-        kind = row["kind"]
-        if kind == "attempt":
-            rec.title_id = d.get("title_id") or "unknown"
-            rec.start_s = float(d.get("start_s", 0.0))
-        elif kind == "startup":
-            rec.started, rec.startup_ms = True, float(d["startup_ms"])
-        elif kind == "exit_before_start":
-            rec.exit_before_start = True
-        elif kind == "segment":
-            rec.oca_segments[d["oca"]] = rec.oca_segments.get(d["oca"], 0) + 1
-            rec.bitrate_sum += float(d["bitrate_kbps"])
-            rec.segments += 1
-        elif kind == "heartbeat":
-            rec.last_position_s = max(rec.last_position_s, float(d["position_s"]))
-        if rec.ended:
-            continue
-        if kind == "stall_end":
-            rec.stall_ms += float(d["stall_ms"])
-        elif kind == "switch":
-            rec.switches += 1
-        elif kind == "failover":
-            rec.failovers += 1
-        elif kind == "error":
-            rec.errors += 1
-        elif kind == "session_end":  # authoritative totals
-            rec.ended = True
-            rec.played_s, rec.stall_ms = float(d["played_s"]), float(d["stall_ms"])
-            rec.switches, rec.failovers, rec.errors = int(d["switches"]), int(d["failovers"]), int(d["errors"])
-            rec.avg_bitrate_kbps = float(d["avg_bitrate_kbps"])
-            if d["startup_ms"] is not None:
-                rec.started, rec.startup_ms = True, float(d["startup_ms"])
+        try:
+            _fold_one(sessions, row)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a row an older version stored malformed: it cannot break the summary
     for rec in sessions.values():
         if not rec.ended:
             rec.played_s = max(0.0, rec.last_position_s - rec.start_s)
             rec.avg_bitrate_kbps = rec.bitrate_sum / rec.segments if rec.segments else 0.0
     return list(sessions.values())
+
+
+def _fold_one(sessions: dict[str, SessionRecord], row: Mapping[str, Any]) -> None:
+    sid = str(row["session_id"])
+    rec = sessions.get(sid)
+    if rec is None:
+        rec = sessions[sid] = SessionRecord(sid, day=str(row["day"]))
+    rec.day = min(rec.day, str(row["day"])) if rec.day else str(row["day"])
+    d = row["data"]
+    if isinstance(d, str):
+        d = json.loads(d)
+    kind = row["kind"]
+    if kind == "attempt":
+        rec.title_id = _name(d.get("title_id")) or "unknown"
+        rec.start_s = _num(d.get("start_s", 0.0))
+    elif kind == "startup":
+        rec.started, rec.startup_ms = True, _num(d["startup_ms"])
+    elif kind == "exit_before_start":
+        rec.exit_before_start = True
+    elif kind == "segment":
+        oca = _name(d["oca"])
+        rec.oca_segments[oca] = rec.oca_segments.get(oca, 0) + 1
+        rec.bitrate_sum += _num(d["bitrate_kbps"])
+        rec.segments += 1
+    elif kind == "heartbeat":
+        rec.last_position_s = max(rec.last_position_s, _num(d["position_s"]))
+    if rec.ended:
+        return
+    if kind == "stall_end":
+        rec.stall_ms += _num(d["stall_ms"])
+    elif kind == "switch":
+        rec.switches += 1
+    elif kind == "failover":
+        rec.failovers += 1
+    elif kind == "error":
+        rec.errors += 1
+    elif kind == "session_end":  # authoritative totals
+        rec.ended = True
+        rec.played_s, rec.stall_ms = _num(d["played_s"]), _num(d["stall_ms"])
+        rec.switches, rec.failovers, rec.errors = (int(_num(d["switches"])), int(_num(d["failovers"])),
+                                                   int(_num(d["errors"])))
+        rec.avg_bitrate_kbps = _num(d["avg_bitrate_kbps"])
+        if d["startup_ms"] is not None:
+            rec.started, rec.startup_ms = True, _num(d["startup_ms"])
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -204,6 +232,21 @@ def summary_json(records: Sequence[SessionRecord], counts: Mapping[str, int]) ->
 
 
 # ------------------------------------------------------------------------ dashboard
+PLOT_TOP_N = 10
+PLOT_DAYS = 60
+TABLE_TOP_N = 50
+
+
+def top_names(groups: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
+    """The ``n`` groups with the most sessions (ties by name): what a plot or table shows."""
+    return sorted(groups, key=lambda k: (-groups[k]["sessions"], k))[:n]
+
+
+def plot_label(name: str) -> str:
+    """A name as plot text: '$' escaped so matplotlib never reads it as mathtext, length bounded."""
+    return name[:32].replace("\\", "/").replace("$", r"\$")
+
+
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -222,22 +265,24 @@ def dashboard_pngs(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     if by_oca:
         fig = Figure(figsize=(8, 3))
         ax1, ax2 = fig.subplots(1, 2)
-        names = list(by_oca)
+        names = top_names(by_oca, PLOT_TOP_N)  # the plot's cost is bounded whatever clients sent
         p50 = [by_oca[n]["startup_ms"]["p50"] or 0 for n in names]
         p90 = [by_oca[n]["startup_ms"]["p90"] or 0 for n in names]
-        xs = range(len(names))
+        xs = list(range(len(names)))
+        labels = [plot_label(n) for n in names]
         ax1.bar([x - 0.2 for x in xs], p50, width=0.4, label="p50")
         ax1.bar([x + 0.2 for x in xs], p90, width=0.4, label="p90")
-        ax1.set_xticks(list(xs), names)
-        ax1.set_title("Startup time per OCA (ms)")
+        ax1.set_xticks(xs, labels)
+        ax1.set_title(f"Startup time per OCA (ms, top {PLOT_TOP_N} by sessions)")
         ax1.legend()
-        ax2.bar(names, [by_oca[n]["rebuffer_ratio"] * 100 for n in names], color="#e50914")
+        ax2.bar(xs, [by_oca[n]["rebuffer_ratio"] * 100 for n in names], color="#e50914")
+        ax2.set_xticks(xs, labels)
         ax2.set_title("Rebuffer ratio per OCA (%)")
         out.append(("Per OCA", _png(fig)))
     if by_day:
         fig = Figure(figsize=(8, 3))
         ax1, ax2 = fig.subplots(1, 2)
-        days = list(by_day)
+        days = sorted(by_day)[-PLOT_DAYS:]
         ax1.plot(days, [by_day[d]["sessions"] for d in days], marker="o")
         ax1.set_title("Sessions per day")
         ax2.plot(days, [by_day[d]["avg_bitrate_kbps"] for d in days], marker="o", color="#2ecc71")
@@ -246,10 +291,11 @@ def dashboard_pngs(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
             ax.tick_params(axis="x", labelrotation=30)
         out.append(("Per day", _png(fig)))
     if by_title:
-        top = sorted(by_title, key=lambda t: -by_title[t]["sessions"])[:12]
+        top = top_names(by_title, 12)
         fig = Figure(figsize=(8, 3))
         ax = fig.subplots()
-        ax.barh(top, [by_title[t]["avg_bitrate_kbps"] for t in top], color="#1f80e0")
+        ax.barh(range(len(top)), [by_title[t]["avg_bitrate_kbps"] for t in top], color="#1f80e0")
+        ax.set_yticks(range(len(top)), [plot_label(t) for t in top])
         ax.set_title("Average bitrate per title (kbps, top 12 by sessions)")
         out.append(("Per title", _png(fig)))
     return out
@@ -260,13 +306,17 @@ def _table(name: str, groups: Mapping[str, Mapping[str, Any]]) -> str:
             "failovers", "errors")
     head = "".join(f"<th>{html.escape(c)}</th>" for c in (name, *cols))
     rows = []
-    for key, m in groups.items():
+    shown = top_names(groups, TABLE_TOP_N) if name != "day" else sorted(groups)[-TABLE_TOP_N:]
+    for key in shown:
+        m = groups[key]
         s = m["startup_ms"]
         cells = (key, m["sessions"], m["exits_before_start"], f"{s['p50']}/{s['p90']}/{s['p95']}",
                  f"{m['rebuffer_ratio'] * 100:.2f}", m["avg_bitrate_kbps"], m["switches_per_hour"], m["failovers"],
                  m["errors"])
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    more = len(groups) - len(shown)
+    note = f"<p>{more} more not shown (the JSON summary has them all).</p>" if more > 0 else ""
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{note}"
 
 
 def dashboard_html(summary: Mapping[str, Any]) -> str:

@@ -19,6 +19,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from service.strict import is_uint
+
 
 def _b64e(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
@@ -55,7 +57,7 @@ def sign_oca_token(secret: bytes, media_id: str, device_id: str, expires_at: int
 
 def verify_oca_token(secret: bytes, token: str, media_id: str, now: float) -> OcaClaims:
     parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit():
+    if len(parts) != 3 or not is_uint(parts[0]):
         raise TokenError("malformed")
     try:
         device_id = _b64d(parts[1]).decode("utf-8")
@@ -85,7 +87,7 @@ def sign_access_token(secret: bytes, account_id: str, device_id: str, expires_at
 
 def verify_access_token(secret: bytes, token: str, now: float) -> AccessClaims:
     parts = token.split(".")
-    if len(parts) != 4 or not parts[2].isdigit():
+    if len(parts) != 4 or not is_uint(parts[2]):
         raise TokenError("malformed")
     account_id = parts[0]
     try:

@@ -43,6 +43,34 @@ EVENTS: Mapping[str, Mapping[str, str]] = {
                     "switches": "int", "avg_bitrate_kbps": "num", "failovers": "int", "errors": "int", "ok": "bool",
                     "reason": "str"},
 }
+# Every number has a range for its field (a finite sum of in-range values stays finite), and the
+# names that reach the dashboard's plots allow only plain characters (no '$' or '\\': matplotlib
+# would read them as mathtext). The client clamps and cleans (``make_data``); the collector refuses.
+NAME_FIELDS = frozenset({"title_id", "episode_id", "oca", "from_oca", "to_oca"})
+NAME = re.compile(r"^[A-Za-z0-9 _.:<>/+()-]{0,64}$")
+_NAME_BAD = re.compile(r"[^A-Za-z0-9 _.:<>/+()-]")
+
+
+def bounds(key: str) -> tuple[float, float]:
+    """The allowed range of the number field ``key``."""
+    if key in ("ts", "sent_at"):
+        return 0.0, 4_102_444_800.0  # 1970..2100
+    if key == "t":
+        return -1e6, 1e8
+    if key in ("rung", "from_rung", "to_rung"):
+        return -1, 1000
+    if key == "bytes":
+        return 0, 1e13
+    for suffix, hi in (("_ms", 1e9), ("_s", 1e8), ("_kbps", 1e9)):
+        if key.endswith(suffix):
+            return 0.0, hi
+    return 0, 1e12
+
+
+def clean_name(text: str) -> str:
+    return _NAME_BAD.sub("_", text)[:64]
+
+
 ENVELOPE = ("kind", "session_id", "seq", "ts", "t", "data")
 BATCH_KEYS = ("schema", "batch_id", "installation_id", "sent_at", "app", "dropped_total", "rejected_total", "events")
 
@@ -94,6 +122,25 @@ def _check(kind: str, key: str, code: str, value: Any) -> None:
     }[base]
     if not ok:
         raise SchemaError(f"{kind}.{key} must be {base}" + (f" (at most {MAX_STRING} characters)" if base == "str" else ""))
+    if base in ("num", "int"):
+        lo, hi = bounds(key)
+        if not lo <= value <= hi:
+            raise SchemaError(f"{kind}.{key} must be between {lo:g} and {hi:g}")
+    elif base == "str" and key in NAME_FIELDS and not NAME.match(value):
+        raise SchemaError(f"{kind}.{key} may have at most 64 letters, digits, spaces and ._:<>/+()-")
+
+
+def _clamped(key: str, code: str, value: Any) -> Any:
+    """A client-side value made to fit its field: numbers into range, names cleaned."""
+    if isinstance(value, str):
+        value = scrub(value)
+        return clean_name(value) if key in NAME_FIELDS else value
+    if code.rstrip("?") in ("num", "int") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = bounds(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            return value  # left for _check to refuse: a client bug, not a value to invent
+        return type(value)(min(max(value, lo), hi))
+    return value
 
 
 def make_data(kind: str, **fields: Any) -> dict[str, Any]:
@@ -105,7 +152,7 @@ def make_data(kind: str, **fields: Any) -> dict[str, Any]:
     extra = set(fields) - set(spec)
     if missing or extra:
         raise SchemaError(f"{kind}: missing {sorted(missing)}, unknown {sorted(extra)}")
-    data = {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
+    data = {k: _clamped(k, spec[k], v) for k, v in fields.items()}
     for key, code in spec.items():
         _check(kind, key, code, data[key])
     return data

@@ -35,7 +35,7 @@ def _node(request: Request) -> OcaNode:
 
 
 def _host(request: Request) -> str:
-    return request.url.hostname or runtime(request).config.host
+    return runtime(request).config.url_host
 
 
 async def list_ocas(request: Request) -> JSONResponse:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import secrets
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.api.common import ApiError, field_str, json_body, runtime
-from service.passwords import verify_password
+from service.api.common import ApiError, error_response, field_str, json_body, runtime
+from service.passwords import hash_password, needs_rehash, verify_password, verify_unknown
 from service.runtime import Runtime
 from service.tokens import hash_refresh_token, sign_access_token
 
@@ -25,7 +27,7 @@ def issue_tokens(rt: Runtime, account_id: str, device_id: str) -> dict[str, Any]
             "refresh_token": refresh, "expires_in": ttl, "token_type": "Bearer"}
 
 
-async def login(request: Request) -> JSONResponse:
+async def login(request: Request) -> Response:
     body = await json_body(request)
     email = field_str(body, "email", max_len=254)
     password = field_str(body, "password", max_len=1024)
@@ -33,9 +35,25 @@ async def login(request: Request) -> JSONResponse:
     device_name = field_str(body, "device_name", required=False, max_len=128) or "unnamed device"
     assert email is not None and password is not None and device_id is not None
     rt = runtime(request)
+    by_account, by_address = f"account:{email.strip().lower()}", f"address:{request.client.host if request.client else ''}"
+    now = rt.clock.monotonic()
+    wait = max(rt.login_by_account.retry_after([by_account], now), rt.login_by_address.retry_after([by_address], now))
+    if wait > 0:
+        return error_response(429, "too_many_attempts", f"too many failed sign-ins; try again in {math.ceil(wait)} s",
+                              {"Retry-After": str(math.ceil(wait))})
     account = rt.store.account_by_email(email)
-    if account is None or not verify_password(password, account.password_hash):
+    # scrypt off the event loop (it releases the GIL); an unknown address costs the same time as a wrong password
+    if account is None:
+        ok = await asyncio.to_thread(verify_unknown, password)
+    else:
+        ok = await asyncio.to_thread(verify_password, password, account.password_hash)
+    if account is None or not ok:
+        rt.login_by_account.failed([by_account], rt.clock.monotonic())
+        rt.login_by_address.failed([by_address], rt.clock.monotonic())
         raise ApiError(401, "invalid_credentials", "the e-mail address or password is wrong")
+    rt.login_by_account.succeeded(by_account)
+    if needs_rehash(account.password_hash):  # made with older, weaker parameters
+        rt.store.set_password_hash(account.id, await asyncio.to_thread(hash_password, password))
     rt.store.upsert_device(account.id, device_id, device_name, rt.clock.wall())
     return JSONResponse(issue_tokens(rt, account.id, device_id))
 

@@ -13,6 +13,7 @@ from service.api.common import ApiError, artwork_urls, optional_profile, profile
 from service.catalog import Title
 from service.rows import choose_artwork_variant, genre_affinity, resume_point
 from service.search import search as search_titles
+from service.strict import ParseError, parse_uint
 
 ARTWORK = re.compile(r"^(poster|backdrop|hero)-([0-9]{1,2})\.jpg$")
 
@@ -82,8 +83,8 @@ async def search(request: Request) -> JSONResponse:
     if len(query) > 200:
         raise ApiError(400, "invalid_query", "the query is longer than 200 characters")
     try:
-        limit = int(request.query_params.get("limit", "20"))
-    except ValueError:
+        limit = parse_uint(request.query_params.get("limit", "20"), max_digits=6, what="'limit'")
+    except ParseError:
         raise ApiError(400, "invalid_query", "'limit' must be an integer") from None
     profile = optional_profile(request)
     level = profile_level(profile)

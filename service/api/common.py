@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import math
+import zlib
 from typing import Any, Mapping
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from marquee.errors import ServiceError
 from service.catalog import ARTWORK_KINDS_BEFORE_HEROES, Title, maturity_level
+from service import strict
 from service.runtime import Runtime
 from service.store import Profile
+from service.strict import is_uint
 from service.tokens import AccessClaims, TokenError, verify_access_token
 
 MAX_BODY = 256 * 1024
@@ -35,14 +37,50 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "body_too_large", f"the request body is larger than {MAX_BODY} bytes")
+async def read_body(request: Request, limit: int = MAX_BODY, *, inflated_limit: int | None = None) -> bytes:
+    """The request body, read in a stream with ``limit`` bytes enforced while reading (a 300 MB
+    body costs the service one chunk, not 300 MB). With ``inflated_limit``, a ``gzip`` body is
+    decompressed in the same stream and that limit applies to what it expands to."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not is_uint(declared.strip()):
+            raise ApiError(400, "invalid_content_length", "Content-Length must be a whole number")
+        if int(declared) > limit:
+            raise ApiError(413, "body_too_large", f"the request body is larger than {limit} bytes")
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity") and not (encoding == "gzip" and inflated_limit is not None):
+        raise ApiError(415, "unsupported_encoding", f"Content-Encoding {encoding[:20]!r} is not accepted here")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+    cap = inflated_limit if inflater is not None and inflated_limit is not None else limit
+    out, wire = bytearray(), 0
     try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+        async for chunk in request.stream():
+            wire += len(chunk)
+            if wire > limit:
+                raise ApiError(413, "body_too_large", f"the request body is larger than {limit} bytes")
+            piece = inflater.decompress(chunk, cap - len(out) + 1) if inflater is not None else chunk
+            if len(out) + len(piece) > cap or (inflater is not None and inflater.unconsumed_tail):
+                raise ApiError(413, "body_too_large", f"the request body expands to more than {cap} bytes")
+            out += piece
+    except ClientDisconnect:
+        raise ApiError(400, "client_disconnected", "the client went away while sending its body") from None
+    except zlib.error:
+        raise ApiError(400, "invalid_gzip", "the body is not valid gzip") from None
+    if inflater is not None and wire and not inflater.eof:
+        raise ApiError(400, "invalid_gzip", "the gzip body ends early")
+    return bytes(out)
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON document parsed by the strict parser (depth, finite numbers); 400 otherwise."""
+    try:
+        return strict.loads(raw or b"null")
+    except strict.ParseError as exc:
+        raise ApiError(400, "invalid_json", str(exc)) from None
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    body = parse_json(await read_body(request))
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the request body must be a JSON object")
     return body
@@ -105,7 +143,7 @@ def profile_level(profile: Profile | None) -> int:
 def artwork_urls(request: Request, title_id: str, variant: int) -> dict[str, str]:
     """The title's art of ``variant``: every kind the content has (``hero``, the backdrop's
     picture without lettering, only from builds that drew it)."""
-    base = str(request.base_url).rstrip("/")
+    base = runtime(request).base_url  # from configuration, never from the Host header
     build = runtime(request).build
     kinds = build.artwork_kinds if build is not None else ARTWORK_KINDS_BEFORE_HEROES
     return {kind: f"{base}/artwork/{title_id}/{kind}-{variant}.jpg" for kind in kinds}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import logging
 import secrets
 import uuid
 from typing import Any
@@ -20,29 +22,29 @@ from starlette.routing import Route
 
 from service.api.admin import _guard as admin_guard
 from service.api.common import ApiError, authenticate, field_str, json_body, runtime
-from service.licensing import (LicensePolicy, LicenseRow, Refusal, check_issue, check_renew, license_document,
-                               new_signing_key_hex, public_key_b64, signing_key_from_hex, valid_x25519)
+from service.licensing import (LicensePolicy, LicenseRow, Refusal, check_issue, check_renew, key_fingerprint,
+                               license_document, new_signing_key_hex, public_key_b64, signing_key_from_hex, valid_x25519)
 from service.runtime import Runtime
 
+log = logging.getLogger("marquee.service.licenses")
 KEY_META = "license_signing_key"
 POLICY_META = "license_policy"
 
 
 def _signing(rt: Runtime) -> Any:
-    hex_key = rt.store.get_meta(KEY_META)
-    if hex_key is None:
-        hex_key = new_signing_key_hex()
-        rt.store.set_meta(KEY_META, hex_key)
-    return signing_key_from_hex(hex_key)
+    raw = rt.keystore.meta_secret(rt.store, KEY_META, lambda: bytes.fromhex(new_signing_key_hex()))
+    return signing_key_from_hex(raw.hex())
 
 
 def policy(rt: Runtime) -> LicensePolicy:
     raw = rt.store.get_meta(POLICY_META)
     if raw is None:
         return LicensePolicy()
-    import json
-
-    return LicensePolicy.from_json(json.loads(raw))
+    try:
+        return LicensePolicy.from_json(json.loads(raw))
+    except ValueError as exc:  # stored by an older version that checked less: the defaults, said once per call
+        log.warning("the stored license policy is invalid (%s); using the defaults", exc)
+        return LicensePolicy()
 
 
 def _refuse(refusal: Refusal | None) -> None:
@@ -53,7 +55,7 @@ def _refuse(refusal: Refusal | None) -> None:
 def _document(rt: Runtime, row: LicenseRow, device_public: bytes) -> dict[str, Any]:
     key = _signing(rt)
     pub = public_key_b64(key)
-    content_key = rt.store.content_key(row.content_id, lambda: secrets.token_bytes(32), rt.clock.wall())
+    content_key = rt.keystore.content_key(rt.store, row.content_id, lambda: secrets.token_bytes(32), rt.clock.wall())
     return license_document(row, policy(rt), device_public=device_public, content_key=content_key,
                             signing_key=key, key_id="k-" + pub[:11], now=rt.clock.wall())
 
@@ -75,8 +77,15 @@ async def register_device(request: Request) -> JSONResponse:
         raise ApiError(400, "invalid_public_key", "'public_key' must be a base64 X25519 public key (32 bytes)")
     rt = runtime(request)
     now = rt.clock.wall()
+    previous = rt.store.license_device(claims.account_id, claims.device_id)
     rt.store.set_license_device(claims.account_id, claims.device_id, text, now)
-    return JSONResponse({"device_id": claims.device_id, "public_key": text, "registered_at": now})
+    # A new key under a known id is a new device: it counts against the device limit, and the licenses
+    # of the old key stay bound to that key (renewing them needs the old key registered again).
+    replaced = previous is not None and previous != text
+    if replaced:
+        log.info("device key replaced", extra={"fields": {"account": claims.account_id, "device": claims.device_id}})
+    return JSONResponse({"device_id": claims.device_id, "public_key": text, "registered_at": now,
+                         "replaced": replaced, "key_fingerprint": key_fingerprint(text)})
 
 
 def _content(rt: Runtime, title_id: str, episode_id: str | None) -> tuple[str, str]:
@@ -112,7 +121,8 @@ async def issue(request: Request) -> JSONResponse:
     now = rt.clock.wall()
     device_key = rt.store.license_device(claims.account_id, claims.device_id)
     # No await from here to the insert: the checks and the insert are atomic on the service loop.
-    _refuse(check_issue(pol, title_id=title_id, content_id=content_id, device_id=claims.device_id,
+    fingerprint = key_fingerprint(device_key) if device_key is not None else ""
+    _refuse(check_issue(pol, title_id=title_id, content_id=content_id, device_id=f"{claims.device_id}#{fingerprint}",
                         device_registered=device_key is not None,
                         account_lapsed=rt.store.account_lapsed(claims.account_id),
                         active_devices=rt.store.devices_with_active_licenses(claims.account_id, now),
@@ -120,9 +130,10 @@ async def issue(request: Request) -> JSONResponse:
                                                                     now - pol.download_window_s)))
     assert device_key is not None
     row = LicenseRow("lic-" + uuid.uuid4().hex, claims.account_id, claims.device_id, title_id, episode_id,
-                     content_id, media_id, now, now + pol.license_duration_s, "active")
+                     content_id, media_id, now, now + pol.license_duration_s, "active", device_key=fingerprint)
+    document = _document(rt, row, base64.b64decode(device_key))  # before the insert: a failure stores nothing
     rt.store.add_license(row)
-    return JSONResponse(_document(rt, row, base64.b64decode(device_key)), status_code=201)
+    return JSONResponse(document, status_code=201)
 
 
 async def renew(request: Request) -> JSONResponse:
@@ -130,9 +141,10 @@ async def renew(request: Request) -> JSONResponse:
     rt = runtime(request)
     pol = policy(rt)
     row = rt.store.license(request.path_params["license_id"])
-    _refuse(check_renew(pol, row, account_id=claims.account_id, device_id=claims.device_id,
-                        account_lapsed=rt.store.account_lapsed(claims.account_id)))
     device_key = rt.store.license_device(claims.account_id, claims.device_id)
+    _refuse(check_renew(pol, row, account_id=claims.account_id, device_id=claims.device_id,
+                        account_lapsed=rt.store.account_lapsed(claims.account_id),
+                        device_key=key_fingerprint(device_key) if device_key is not None else ""))
     if device_key is None:
         raise ApiError(403, "device_unknown", "register this device's public key first (PUT /v1/licenses/device)")
     assert row is not None
@@ -186,8 +198,6 @@ async def admin_policy(request: Request) -> JSONResponse:
     admin_guard(request)
     rt = runtime(request)
     if request.method == "PUT":
-        import json
-
         body = await json_body(request)
         try:
             new = LicensePolicy.from_json(body)

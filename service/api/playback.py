@@ -54,15 +54,13 @@ async def start_playback(request: Request) -> JSONResponse:
     device_id = authenticate(request).device_id
     expires_at = int(rt.clock.wall() + rt.config.playback_token_ttl_s)
     token = sign_oca_token(rt.secret, media_id, device_id, expires_at)
-    host = request.url.hostname or rt.config.host
-    if ":" in host:
-        host = f"[{host}]"
+    host = rt.config.url_host  # never the request's Host header: it would go into signed URLs
     ocas: list[dict[str, Any]] = []
     for ranked in rank_ocas([o.state() for o in rt.ocas]):
         node = rt.oca(ranked.id)
         assert node is not None
         ocas.append({"id": node.id, "name": node.name, "rank": ranked.rank, "weight": node.weight,
-                     "score": ranked.score, "base_url": f"http://{host}:{node.port}/c/{token}/{media_id}/"})
+                     "score": ranked.score, "base_url": f"{node.scheme}://{host}:{node.port}/c/{token}/{media_id}/"})
     top = str(ocas[0]["base_url"])
     return JSONResponse({
         "playback_id": uuid.uuid4().hex, "profile_id": profile.id, "title_id": title.id, "episode_id": episode_id,

@@ -12,17 +12,24 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import multiprocessing
 import re
-from dataclasses import asdict, dataclass
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.api.admin import _guard
-from service.api.common import ApiError, error_response, json_body, runtime
-from service.telemetry_store import BatchError, decode_body, dashboard_html, fold_sessions, ingest, summary_json
+from service.api.common import ApiError, error_response, json_body, read_body, runtime
+from service.rate import TokenBuckets
+from service.store import Store
+from service.telemetry_store import (MAX_COMPRESSED, MAX_DECOMPRESSED, BatchError, dashboard_html, decode_body,
+                                     fold_sessions, ingest, summary_json)
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -43,33 +50,57 @@ class CollectorCounters:
     faulted: int = 0
 
 
+@dataclass
+class CollectorCache:
+    """Summaries and dashboard pages by (since, until, batches stored): a view costs one computation
+    per new batch at most, whatever the number of viewers; computed in a worker thread, one at a time."""
+    summaries: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    pages: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    limits: TokenBuckets = field(default_factory=lambda: TokenBuckets(BATCHES_PER_S, BATCH_BURST))
+
+
+BATCHES_PER_S = 20.0  # per client address; a client sends a batch every few seconds
+BATCH_BURST = 300.0
+CACHE_ENTRIES = 16
+
+
 def _state(request: Request) -> tuple[CollectorFaults, CollectorCounters]:
     state = request.app.state
     if not hasattr(state, "telemetry_faults"):
         state.telemetry_faults = CollectorFaults()
         state.telemetry_counters = CollectorCounters()
+        state.telemetry_cache = CollectorCache()
     return state.telemetry_faults, state.telemetry_counters
 
 
-async def post_batch(request: Request) -> JSONResponse:
+def _cache(request: Request) -> CollectorCache:
+    _state(request)
+    cache: CollectorCache = request.app.state.telemetry_cache
+    return cache
+
+
+async def post_batch(request: Request) -> Response:
     faults, counters = _state(request)
     counters.requests += 1
-    try:
-        raw = await request.body()
-    except ClientDisconnect:
-        return error_response(400, "client_disconnected", "the client went away while sending")
+    address = request.client.host if request.client else ""
+    wait = _cache(request).limits.take(address, runtime(request).clock.monotonic())
+    if wait > 0:
+        counters.rejected += 1
+        return error_response(429, "too_many_batches", "this client sends batches too fast; retry later",
+                              {"Retry-After": str(math.ceil(wait))})
+    raw = await read_body(request, MAX_COMPRESSED, inflated_limit=MAX_DECOMPRESSED)
     if faults.delay_ms:
         await asyncio.sleep(faults.delay_ms / 1000)
     if faults.status is not None:
         counters.faulted += 1
         return error_response(faults.status, "fault_injected", "the collector is failing on purpose (admin fault)")
-    try:
-        doc = decode_body(raw, request.headers.get("content-encoding", ""))
+    rt = runtime(request)
+    try:  # parsing and checking 2,000 events takes a while: off the loop the OCAs share
+        doc, stored = await asyncio.to_thread(_decode_and_store, rt.store, raw, rt.clock.wall())
     except BatchError as exc:
         counters.rejected += 1
         return error_response(exc.status, exc.code, exc.message)
-    rt = runtime(request)
-    stored = ingest(rt.store, doc, rt.clock.wall())
     if stored:
         counters.stored += 1
     else:
@@ -80,25 +111,60 @@ async def post_batch(request: Request) -> JSONResponse:
     return JSONResponse({"batch_id": doc["batch_id"], "stored": stored, "events": len(doc["events"])})
 
 
-def _summary(request: Request) -> dict[str, Any]:
+def _decode_and_store(store: Store, raw: bytes, now: float) -> tuple[dict[str, Any], bool]:
+    doc = decode_body(raw)
+    return doc, ingest(store, doc, now)
+
+
+async def _render(request: Request, summary: dict[str, Any]) -> str:
+    """The dashboard page, drawn by matplotlib in a worker process: drawing holds the GIL for
+    whole plots, which in a thread of this process delays /health and the OCAs."""
+    rt = runtime(request)
+    if rt.dashboard_pool is None:
+        rt.dashboard_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(rt.dashboard_pool, dashboard_html, summary)
+    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one next time, a thread now
+        rt.dashboard_pool = None
+        return await asyncio.to_thread(dashboard_html, summary)
+
+
+def _compute_summary(store: Store, since: str | None, until: str | None) -> dict[str, Any]:
+    return summary_json(fold_sessions(store.telemetry_events(since, until)), store.telemetry_counts())
+
+
+async def _summary(request: Request) -> tuple[tuple[Any, ...], dict[str, Any]]:
     since = request.query_params.get("since") or None
     until = request.query_params.get("until") or None
     for value in (since, until):
         if value is not None and not _DAY.match(value):
             raise ApiError(400, "invalid_query", "'since' and 'until' are dates like 2026-01-31")
-    store = runtime(request).store
-    records = fold_sessions(store.telemetry_events(since, until))
-    return summary_json(records, store.telemetry_counts())
+    store, cache = runtime(request).store, _cache(request)
+    key = (since, until, store.telemetry_counts()["batches"])
+    async with cache.lock:
+        if key not in cache.summaries:
+            _bounded(cache.summaries)
+            cache.summaries[key] = await asyncio.to_thread(_compute_summary, store, since, until)
+    return key, cache.summaries[key]
+
+
+def _bounded(entries: dict[Any, Any]) -> None:
+    while len(entries) >= CACHE_ENTRIES:
+        entries.pop(next(iter(entries)))
 
 
 async def get_summary(request: Request) -> JSONResponse:
-    return JSONResponse(_summary(request))
+    return JSONResponse((await _summary(request))[1])
 
 
 async def get_dashboard(request: Request) -> HTMLResponse:
-    summary = _summary(request)
-    page = await asyncio.to_thread(dashboard_html, summary)  # matplotlib: off the event loop
-    return HTMLResponse(page)
+    key, summary = await _summary(request)
+    cache = _cache(request)
+    async with cache.lock:
+        if key not in cache.pages:
+            _bounded(cache.pages)
+            cache.pages[key] = await _render(request, summary)
+    return HTMLResponse(cache.pages[key])
 
 
 async def get_faults(request: Request) -> JSONResponse:

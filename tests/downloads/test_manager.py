@@ -87,9 +87,12 @@ def test_no_plaintext_media_or_key_material_on_disk(svc, make_downloads, tmp_pat
     secrets = [key, priv, base64.b64encode(key), base64.b64encode(priv), key.hex().encode(), priv.hex().encode()]
     device = tmp_path / "dev-test"  # downloads, journal, drm folder: everything of this device
     assert scan_plaintext(device, secrets) == [] and scan_plaintext(home, secrets) == []
-    # the scan can fail: it finds a plaintext segment, and the service's own key store
+    # the service keeps content keys wrapped (issue 18): its database holds none in clear either
+    assert not any("key material" in x for x in scan_plaintext(Path(svc.runtime.config.db_path).parent, secrets))
+    # the scan can fail: it finds a plaintext segment, and a key written in clear
     (device / "leak.m4s").write_bytes(b"\0\0\0\x18styp" + b"\0" * 32)
     assert scan_plaintext(device, secrets) == ["leak.m4s: b'styp'"]
+    (tmp_path / "plain.key").write_bytes(key.hex().encode())
     assert any("key material" in x for x in scan_plaintext(tmp_path, secrets))
 
 

@@ -66,9 +66,19 @@ def fake_clock() -> FakeClock:
 @pytest.fixture
 def app_client(make_config: Callable[..., ServiceConfig], fake_clock: FakeClock) -> Iterator[TestClient]:
     runtime = create_runtime(make_config(ocas=3), fake_clock)
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+    with TestClient(create_app(runtime), raise_server_exceptions=False, base_url=LOCAL,
+                    headers=admin_headers(runtime)) as client:
         yield client
     runtime.store.close()
+
+
+LOCAL = "http://127.0.0.1"  # the Host the service accepts (TestClient's default 'testserver' is refused)
+
+
+def admin_headers(runtime: Any) -> dict[str, str]:
+    from marquee.private_files import ADMIN_HEADER
+
+    return {ADMIN_HEADER: runtime.admin_secret}
 
 
 def login(client: Any, device_id: str = "dev-test") -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from marquee.clock import FakeClock
 from service.tokens import TokenError, verify_oca_token
-from tests.service.conftest import login
+from tests.service.conftest import LOCAL, login
 
 
 def profiles(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -224,7 +224,7 @@ def test_heroes_are_offered_when_the_content_has_them(tmp_path: Path, make_confi
     for v in range(4):
         (content / "artwork" / "t001" / f"hero-{v}.jpg").write_bytes(b"\xff\xd8\xff\xe0hero" + bytes([v]))
     runtime = create_runtime(make_config(content_dir=content, ocas=3), fake_clock)
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+    with TestClient(create_app(runtime), raise_server_exceptions=False, base_url=LOCAL) as client:
         headers = login(client)
         pid = profiles(client, headers)[0]["id"]
         title = client.get("/v1/titles/t001", params={"profile_id": pid}, headers=headers).json()
@@ -235,6 +235,6 @@ def test_heroes_are_offered_when_the_content_has_them(tmp_path: Path, make_confi
         got = client.get(urlsplit(title["hero"]).path)
         assert got.status_code == 200 and got.content.startswith(b"\xff\xd8\xff\xe0hero")
     runtime.store.close()
-    with TestClient(create_app(create_runtime(make_config(ocas=3), fake_clock))) as client:  # a build before heroes
+    with TestClient(create_app(create_runtime(make_config(ocas=3), fake_clock)), base_url=LOCAL) as client:  # no heroes
         headers = login(client)
         assert "hero" not in client.get("/v1/titles/t001", headers=headers).json()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import login
+from tests.service.conftest import LOCAL, admin_headers, login
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
@@ -92,11 +92,12 @@ def test_admin_guard(make_config: Any, fake_clock: Any) -> None:
     from service.runtime import create_runtime
 
     runtime = create_runtime(make_config(ocas=1, admin=False, seed_demo=False), fake_clock)
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=LOCAL) as client:
         r = client.get("/v1/admin/ocas")
         assert r.status_code == 404 and r.json()["error"]["code"] == "admin_disabled"
     runtime.config.__dict__  # frozen; build a second runtime with admin on and a remote client address
     runtime2 = create_runtime(make_config(ocas=1, admin=True, seed_demo=False, db_path=runtime.config.db_path), fake_clock)
-    with TestClient(create_app(runtime2), client=("203.0.113.5", 5000)) as client:
+    with TestClient(create_app(runtime2), client=("203.0.113.5", 5000), base_url=LOCAL,
+                    headers=admin_headers(runtime2)) as client:
         r = client.get("/v1/admin/ocas")
         assert r.status_code == 403 and r.json()["error"]["code"] == "admin_loopback_only"

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from marquee import paths
 from marquee.embedded import start_embedded_service
+from marquee.private_files import admin_headers
 from marquee.errors import ServiceError
 
 
@@ -25,7 +27,8 @@ def test_serve_prints_url_first_and_is_healthy(tmp_path: Path, content_dir: Path
         assert url.startswith("http://127.0.0.1:")
         health = httpx.get(url + "/health", timeout=5)
         assert health.status_code == 200 and [o["up"] for o in health.json()["ocas"]] == [True, True]
-        assert httpx.get(url + "/v1/admin/ocas").status_code == 200  # admin on by default on loopback
+        assert httpx.get(url + "/v1/admin/ocas").status_code == 401  # admin on by default on loopback, behind its secret
+        assert httpx.get(url + "/v1/admin/ocas", headers=admin_headers(paths.service_dir())).status_code == 200
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)

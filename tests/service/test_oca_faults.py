@@ -13,7 +13,7 @@ from tests.service.test_oca import base
 
 
 def put(live: ServiceThread, oca: str, body: dict) -> httpx.Response:  # type: ignore[type-arg]
-    return httpx.put(f"{live.url}/v1/admin/ocas/{oca}/faults", json=body)
+    return httpx.put(f"{live.url}/v1/admin/ocas/{oca}/faults", json=body, headers=live.admin_headers)
 
 
 def timed_download(url: str, headers: dict[str, str] | None = None) -> tuple[list[tuple[float, int]], float]:
@@ -45,7 +45,7 @@ def test_down_refuses_then_recovers(live: ServiceThread) -> None:
     client.close()
     health = httpx.get(live.url + "/health").json()
     assert health["ocas"][0]["up"] is False
-    assert httpx.delete(f"{live.url}/v1/admin/ocas/oca-1/faults").json()["up"] is True
+    assert httpx.delete(f"{live.url}/v1/admin/ocas/oca-1/faults", headers=live.admin_headers).json()["up"] is True
     assert live.runtime.ocas[0].port == port
     assert httpx.get(url).status_code == 200
 
@@ -72,7 +72,7 @@ def test_error_rate_is_seeded(live: ServiceThread) -> None:
     assert set(first) == {200, 502}
     assert 25 <= first.count(502) <= 55
     assert run() == first
-    listing = httpx.get(live.url + "/v1/admin/ocas/oca-2").json()
+    listing = httpx.get(live.url + "/v1/admin/ocas/oca-2", headers=live.admin_headers).json()
     assert listing["counters"]["injected_errors"] == 2 * first.count(502)
     assert listing["counters"]["requests"] == 200 and listing["error_ratio"] > 0
 
@@ -165,9 +165,9 @@ def test_admin_validation(live: ServiceThread) -> None:
     r = put(live, "oca-1", {"latency": 5})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_fault"
     assert put(live, "oca-9", {}).status_code == 404
-    r = httpx.patch(f"{live.url}/v1/admin/ocas/oca-2", json={"weight": 3})
+    r = httpx.patch(f"{live.url}/v1/admin/ocas/oca-2", json={"weight": 3}, headers=live.admin_headers)
     assert r.status_code == 200 and r.json()["weight"] == 3
-    r = httpx.patch(f"{live.url}/v1/admin/ocas/oca-2", json={"weight": 0.95})
-    listing = httpx.get(f"{live.url}/v1/admin/ocas").json()["ocas"]
+    r = httpx.patch(f"{live.url}/v1/admin/ocas/oca-2", json={"weight": 0.95}, headers=live.admin_headers)
+    listing = httpx.get(f"{live.url}/v1/admin/ocas", headers=live.admin_headers).json()["ocas"]
     assert [o["id"] for o in listing] == ["oca-1", "oca-2", "oca-3"]
     assert {"faults", "counters", "up", "port", "weight"} <= set(listing[0])

@@ -38,7 +38,8 @@ def batch(events: list[dict[str, Any]], batch_id: str | None = None) -> dict[str
 
 def post(client: Any, doc: Any, raw: bytes | None = None) -> Any:
     body = raw if raw is not None else gzip.compress(json.dumps(doc).encode())
-    return client.post("/v1/telemetry/batches", content=body, headers={"Content-Encoding": "gzip"})
+    return client.post("/v1/telemetry/batches", content=body,
+                       headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
 
 def test_batches_are_stored_once_and_bad_ones_refused(app_client: Any) -> None:

@@ -37,7 +37,7 @@ class Collector:
                                     db_path=root / "service.sqlite3", ocas=0, port=free_port())
         self.svc = ServiceThread(self.config).start()
         self.url = self.svc.url
-        self.http = httpx.Client(base_url=self.url, timeout=5)
+        self.http = httpx.Client(base_url=self.url, timeout=5, headers=self.svc.admin_headers)
 
     def faults(self, **spec: Any) -> None:
         r = self.http.put("/v1/admin/telemetry/faults", json=spec)

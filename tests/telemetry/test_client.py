@@ -145,7 +145,7 @@ def test_upload_is_idempotent_and_a_bad_batch_does_not_block(collector: Collecto
            "dropped_total": 0, "rejected_total": 3, "events": [ev(200)]}
     for _ in range(2):
         r = httpx.post(collector.url + "/v1/telemetry/batches", content=gzip.compress(json.dumps(doc).encode()),
-                       headers={"Content-Encoding": "gzip"})
+                       headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
         assert r.status_code == 200
     assert r.json()["stored"] is False
     assert collector.store.telemetry_counts()["events"] == 11
