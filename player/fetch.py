@@ -180,7 +180,7 @@ class Fetcher:
                     retry_in_s=round(delay, 3),
                 )
                 log.warning("all OCAs failing for %s; backing off %.2f s", target.label or target.url, delay)
-                await asyncio.sleep(delay)
+                await self.clock.sleep(delay)
                 if self.refresh is not None:
                     # The OCAs may have moved (a restarted service, an edge replaced): ask for the
                     # current URLs too. Fails quietly while the service itself is down.

@@ -378,7 +378,7 @@ class PlaybackSession:
     async def _probe_after_startup(self) -> None:
         """Measure the other OCAs once playback runs: before that, the first segment needs the CPU."""
         while not self._started:
-            await asyncio.sleep(0.05)
+            await self.clock.sleep(0.05)
         await self._probe_ocas()
 
     async def _probe_ocas(self) -> None:
@@ -460,7 +460,7 @@ class PlaybackSession:
                 # Never hold data back from an empty feed: mpv would starve while our buffer
                 # figure still counts media it no longer has (e.g. just after a restart).
                 while self.buffer_s() > self.settings.max_buffer_s and feed.buffered_bytes and not feed.aborted:
-                    await asyncio.sleep(0.1)
+                    await self.clock.sleep(0.1)
                 if feed.aborted:
                     return
                 await self._produce_segment(feed, remuxer, index)
@@ -766,7 +766,7 @@ class PlaybackSession:
     # ----------------------------------------------------------- publishing
     async def _publish_snapshots(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.snapshot_interval_s)
+            await self.clock.sleep(self.settings.snapshot_interval_s)
             self._update(buffer_s=self.buffer_s(),
                          throughput_kbps=(self.fetcher.throughput_hint_bps / 1000) if self.fetcher else 0.0)
 

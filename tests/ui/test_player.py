@@ -258,3 +258,39 @@ def test_back_from_the_player_to_the_downloads_page_reloads_it(qtbot, window, en
     win.show_page(win.player)  # as play_download does
     win.go_back()
     assert win.current() is win.downloads and reloads == [1]
+
+
+def test_a_start_that_raises_leaves_starting_for_a_plain_error(qtbot, make_ctx, home) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: the engine lost the exception of a failed start; the UI said "Starting…" forever."""
+    from player.engine import PlaybackEngine
+    from tests.ui.fakes import FakeSource
+    from ui.app import create_context, create_window
+
+    made: list[PlaybackEngine] = []
+
+    def broken_output(on_output_event):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no video output")
+
+    def factory(on_snapshot, on_event):  # type: ignore[no-untyped-def]
+        engine = PlaybackEngine(broken_output, on_snapshot=on_snapshot, on_event=on_event)
+        made.append(engine)
+        return EngineParts(engine, None, "real engine, broken output")
+
+    ctx = create_context(FakeSource(), engine_factory=factory, artwork_dir=home / "artwork",
+                         settings_path=home / "settings.toml", state_path=home / "ui-state.json")
+    win = create_window(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+        win.picker.buttons[0].click()
+        win.open_title(Tile("t101", "x"))
+        qtbot.waitUntil(lambda: win.title_page.detail is not None, timeout=5000)
+        win.title_page.play_button.click()
+        qtbot.waitUntil(lambda: win.player.card_text.text() == "Playback failed unexpectedly.", timeout=5000)
+        assert win.player.retry_button.isVisible()
+        assert win.player.bridge.last.state == PlaybackState.ERROR
+    finally:
+        ctx.artwork.shutdown()
+        ctx.tasks.wait_idle(3000)
+        win.player.bridge.close()
