@@ -139,7 +139,7 @@ def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None
     """Play ``request`` to its end with the live status line and the ``--log`` JSONL; the summary.
     Shared with ``marquee download play`` (which mounts its offline transport)."""
     from player.engine import PlaybackEngine
-    from player.events import PlayerEvent
+    from player.events import Failover, PlaybackError, PlayerEvent
 
     log_file: IO[str] | None = args.log.open("w", encoding="utf-8") if args.log else None
     log_lock = threading.Lock()
@@ -148,7 +148,7 @@ def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None
         if log_file is not None:
             with log_lock:
                 log_file.write(json.dumps(event.to_json()) + "\n")
-        if event.kind in ("failover", "error") and not args.quiet:
+        if isinstance(event, (Failover, PlaybackError)) and not args.quiet:
             _status_print(f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.data.items()), final=True)
 
     engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event, on_snapshot=on_snapshot,

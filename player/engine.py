@@ -21,7 +21,7 @@ from marquee.clock import Clock, SystemClock
 from marquee.errors import MarqueeError
 from marquee.tls import ssl_context
 from player.control import EventCallback, PlayRequest, SnapshotCallback
-from player.events import PlaybackSnapshot, PlaybackState, PlaybackSummary, PlayerEvent, TrackInfo
+from player.events import PlaybackError, PlaybackSnapshot, PlaybackState, PlaybackSummary, PlayerEvent, TrackInfo
 from player.oca.store import OcaStatsStore
 from player.session import MediaOutput, PlaybackSession, SessionSettings
 
@@ -132,8 +132,8 @@ class PlaybackEngine:
             user, category, code = "Playback failed unexpectedly.", "internal", "engine"
         if not fatal:
             user = f"The player could not do that ({what})."
-        self._event(PlayerEvent("error", 0.0, {"category": category, "code": code, "message": user,
-                                               "detail": f"{what}: {exc}", "recoverable": not fatal}))
+        self._event(PlaybackError(0.0, category=category, code=code, message=user, detail=f"{what}: {exc}",
+                                  recoverable=not fatal))
         if fatal:
             self._summary = PlaybackSummary(None, 0.0, 0.0, 0, 0.0, 0, 0.0, 0, [user], ok=False)
             self._snapshot(replace(self._last_snapshot, state=PlaybackState.ERROR, message=user))

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import httpx
 
 from marquee.clock import Clock
-from player.events import PlayerEvent
+from player.events import Failover, PlaybackError, PlayerEvent
 from player.oca.ranking import OcaRanker
 from player.retry import backoff_delay, stall_timeout_s
 
@@ -171,14 +171,14 @@ class Fetcher:
                 # the least penalized one, which doubles as the probe that finds a recovered OCA.
                 delay = backoff_delay(backoff_round, self.rng)
                 backoff_round += 1
-                self._emit(
-                    "error",
+                self._emit(PlaybackError(
+                    self._t(),
                     category="network",
                     code="all_ocas_down",
                     recoverable=True,
                     message=f"No server is answering; retrying in {delay:.1f} s",
                     retry_in_s=round(delay, 3),
-                )
+                ))
                 log.warning("all OCAs failing for %s; backing off %.2f s", target.label or target.url, delay)
                 await self.clock.sleep(delay)
                 if self.refresh is not None:
@@ -323,10 +323,13 @@ class Fetcher:
         from_oca, reason, since = failure
         cost_ms = (at - since) * 1000.0
         log.warning("failover %s -> %s (%s), cost %.0f ms", from_oca, oca, reason, cost_ms)
-        self._emit("failover", from_oca=from_oca, to_oca=oca, reason=reason, cost_ms=round(cost_ms, 1))
+        self._emit(Failover(self._t(), from_oca=from_oca, to_oca=oca, reason=reason, cost_ms=round(cost_ms, 1)))
 
-    def _emit(self, kind: str, **data: object) -> None:
-        self.emit(PlayerEvent(kind, self.clock.monotonic() - self.t0, dict(data)))
+    def _t(self) -> float:
+        return self.clock.monotonic() - self.t0
+
+    def _emit(self, event: PlayerEvent) -> None:
+        self.emit(event)
 
 
 def _describe(exc: Exception) -> str:

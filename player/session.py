@@ -26,7 +26,27 @@ from abr.api import Controller, Decision, DecisionContext, DownloadSample, Ladde
 from marquee.clock import Clock
 from marquee.errors import ManifestError, MarqueeError, MediaError, NetworkError
 from player.control import PlayRequest
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo
+from player.events import (
+    Abandon,
+    AbrDecision,
+    Ended,
+    Failover,
+    MpvLog,
+    PlaybackError,
+    PlaybackSnapshot,
+    PlaybackState,
+    PlayerEvent,
+    Seek,
+    SeekDone,
+    SegmentFetched,
+    StallEnd,
+    StallStart,
+    StateChanged,
+    Startup,
+    Switch,
+    TrackInfo,
+    TracksKnown,
+)
 from player.feed import ByteFeed
 from player.fetch import FetchAbandoned, Fetcher, FetchProgress, FetchResult, FetchTarget, OcaPool
 from player.manifest.loader import load_manifest
@@ -184,7 +204,7 @@ class PlaybackSession:
             return
         duration = self.snap.duration_s or position_s
         target = max(0.0, min(position_s, max(0.0, duration - 0.5)))
-        self._emit("seek", from_s=round(self.snap.position_s, 3), to_s=round(target, 3))
+        self._emit(Seek(self._t(), from_s=round(self.snap.position_s, 3), to_s=round(target, 3)))
         self._seeking_since = self.clock.monotonic()
         self._go(S.SEEKING)
         self.stats.last_position_s = target
@@ -362,7 +382,7 @@ class PlaybackSession:
             self.fixed_rung = min(self.fixed_rung, len(self.video_reps) - 1)
         self._update(duration_s=duration, rung_count=len(self.video_reps), audio_language=lang or "",
                      quality_cap=self.fixed_rung)
-        self._emit("tracks", tracks=[vars(t) for t in self.tracks()])
+        self._emit(TracksKnown(self._t(), tracks=tuple(self.tracks())))
         if self.request.subtitle_language:
             asyncio.get_running_loop().create_task(self._load_subtitles(self.request.subtitle_language))
 
@@ -505,7 +525,7 @@ class PlaybackSession:
     async def _produce_segment(self, feed: ByteFeed, remuxer: TsRemuxer, index: int) -> None:
         decision = self._decide(index)
         rung = decision.rung
-        self._emit("decision", index=index, rung=rung, reason=decision.reason, buffer_s=round(self.buffer_s(), 3))
+        self._emit(AbrDecision(self._t(), index=index, rung=rung, reason=decision.reason, buffer_s=round(self.buffer_s(), 3)))
         exclude: set[str] = set()
         for attempt in range(self.settings.max_segment_attempts):
             if self.audio_rep is not None:
@@ -521,8 +541,8 @@ class PlaybackSession:
                 assert self.ranker is not None
                 self.ranker.record_failure(bad, f"corrupt segment: {exc.message}", self.clock.monotonic())
                 exclude.add(bad)
-                self._emit("error", category="media", code="corrupt_segment", recoverable=True,
-                           message=f"segment {index} from {bad} was damaged; fetching it again elsewhere")
+                self._emit(PlaybackError(self._t(), category="media", code="corrupt_segment", recoverable=True,
+                           message=f"segment {index} from {bad} was damaged; fetching it again elsewhere"))
                 continue
             break
         else:
@@ -533,19 +553,19 @@ class PlaybackSession:
         seg = self.video_reps[rung].segments[index]
         if self._current_rung is not None and rung != self._current_rung:
             old, new = self.video_reps[self._current_rung], self.video_reps[rung]
-            self._emit("switch", from_rung=self._current_rung, to_rung=rung, from_kbps=old.bandwidth / 1000,
-                       to_kbps=new.bandwidth / 1000, reason=decision.reason, at_s=round(seg.start_s, 3))
+            self._emit(Switch(self._t(), from_rung=self._current_rung, to_rung=rung, from_kbps=old.bandwidth / 1000,
+                       to_kbps=new.bandwidth / 1000, reason=decision.reason, at_s=round(seg.start_s, 3)))
             self._update(last_switch_reason=decision.reason)
         self._current_rung = rung
         if not await feed.write(result.data, media_s=seg.duration_s):
             return  # aborted by a seek or stop
         self._buffered_until = seg.end_s
         fetched = video[1]
-        self._emit("segment", media="video", index=index, rung=rung, bytes=len(video[0].media),
+        self._emit(SegmentFetched(self._t(), media="video", index=index, rung=rung, bytes=len(video[0].media),
                    seconds=round(fetched.seconds, 4), ttfb_s=round(fetched.ttfb_s, 4), oca=fetched.oca,
                    start_s=round(seg.start_s, 3), duration_s=round(seg.duration_s, 3),
                    bitrate_kbps=self.video_reps[rung].bandwidth / 1000,
-                   throughput_kbps=round(len(video[0].media) * 8 / max(fetched.seconds, 1e-6) / 1000, 1))
+                   throughput_kbps=round(len(video[0].media) * 8 / max(fetched.seconds, 1e-6) / 1000, 1)))
         rep = self.video_reps[rung]
         self._update(rung=rung, bitrate_kbps=rep.bandwidth / 1000, oca=fetched.oca,
                      resolution=(rep.width or 0, rep.height or 0), buffered_until_s=self._buffered_until)
@@ -580,7 +600,7 @@ class PlaybackSession:
             except FetchAbandoned:
                 verdict = pending[0]
                 assert verdict is not None
-                self._emit("abandon", index=index, from_rung=rung, to_rung=verdict.rung, reason=verdict.reason)
+                self._emit(Abandon(self._t(), index=index, from_rung=rung, to_rung=verdict.rung, reason=verdict.reason))
                 rung = verdict.rung
                 continue
             self.controller.on_sample(
@@ -662,8 +682,8 @@ class PlaybackSession:
         try:
             parts = [await self.fetcher.fetch(self._target(r, f"subtitles {language}")) for r in refs]
         except MarqueeError as exc:
-            self._emit("error", category="network", code="subtitles", recoverable=True,
-                       message=f"subtitles could not be loaded: {exc.message}")
+            self._emit(PlaybackError(self._t(), category="network", code="subtitles", recoverable=True,
+                       message=f"subtitles could not be loaded: {exc.message}"))
             return
         text = b"".join(p.data for p in parts).decode("utf-8", "replace")
         self._subtitles = (language, track.label or language, text)
@@ -681,8 +701,8 @@ class PlaybackSession:
             # mpv reads subtitles from memory: nothing touches the disk (offline titles too).
             self.output.add_subtitle("memory://" + text, language=language, title=title)
         except MarqueeError as exc:
-            self._emit("error", category="media", code="subtitles", recoverable=True,
-                       message=f"subtitles could not be shown: {exc.message}")
+            self._emit(PlaybackError(self._t(), category="media", code="subtitles", recoverable=True,
+                       message=f"subtitles could not be shown: {exc.message}"))
 
     # --------------------------------------------------------- mpv events
     def on_output_event(self, event: Any) -> None:
@@ -708,9 +728,9 @@ class PlaybackSession:
             if not self._started:
                 self._started = True
                 startup_ms = (now - self._play_pressed_at) * 1000
-                self._emit("startup", startup_ms=round(startup_ms, 1))
+                self._emit(Startup(self._t(), startup_ms=round(startup_ms, 1)))
             if self._seeking_since is not None:
-                self._emit("seek_done", ms=round((now - self._seeking_since) * 1000, 1))
+                self._emit(SeekDone(self._t(), ms=round((now - self._seeking_since) * 1000, 1)))
                 self._seeking_since = None
             self._go(S.PAUSED if self._user_paused else S.PLAYING)
         elif kind == "paused":
@@ -736,21 +756,21 @@ class PlaybackSession:
         elif kind == "log":
             level, prefix, text = value
             if level in ("error", "fatal"):
-                self._emit("mpv_log", level=level, prefix=prefix, text=str(text).strip())
+                self._emit(MpvLog(self._t(), level=level, prefix=prefix, text=str(text).strip()))
 
     def _on_buffering(self, buffering: bool, now: float) -> None:
         if not self._started or self._seeking_since is not None:
             return
         if buffering and self._stall_since is None:
             self._stall_since = now
-            self._emit("stall_start", buffer_s=round(self.buffer_s(), 3),
-                       throughput_kbps=round((self.fetcher.throughput_hint_bps if self.fetcher else 0) / 1000, 1))
+            self._emit(StallStart(self._t(), buffer_s=round(self.buffer_s(), 3),
+                       throughput_kbps=round((self.fetcher.throughput_hint_bps if self.fetcher else 0) / 1000, 1)))
             self._go(S.BUFFERING)
             self._update(message="Buffering…")
         elif not buffering and self._stall_since is not None:
             stall_ms = (now - self._stall_since) * 1000
             self._stall_since = None
-            self._emit("stall_end", stall_ms=round(stall_ms, 1))
+            self._emit(StallEnd(self._t(), stall_ms=round(stall_ms, 1)))
             self._go(S.PAUSED if self._user_paused else S.PLAYING)
             self._update(message="")
 
@@ -760,7 +780,7 @@ class PlaybackSession:
         if self._feed is not None and not self._feed.closed:
             return  # mpv drained what it had, but more is coming: not the end
         self._go(S.ENDED)
-        self._emit("ended", position_s=round(self.snap.position_s, 3))
+        self._emit(Ended(self._t(), position_s=round(self.snap.position_s, 3)))
         self.done.set()
 
     # ----------------------------------------------------------- publishing
@@ -788,28 +808,31 @@ class PlaybackSession:
             return
         self.machine.go(state)
         self.snap = replace(self.snap, state=state, paused=state == S.PAUSED or self.snap.paused)
-        self._emit("state", state=state.value)
+        self._emit(StateChanged(self._t(), state=state.value))
         self._publish()
 
     def _fail(self, exc: MarqueeError) -> None:
         # Whatever its severity where it arose, an error that reaches here ended the session.
-        self._emit("error", category=exc.category, code=exc.code, message=exc.user_message,
-                   detail=exc.message, recoverable=False)
+        self._emit(PlaybackError(self._t(), category=exc.category, code=exc.code, message=exc.user_message,
+                   detail=exc.message, recoverable=False))
         log.error("playback failed: %s", exc.message)
         self.snap = replace(self.snap, message=exc.user_message)
         self._go(S.ERROR)
         self.done.set()
 
-    def _emit(self, kind: str, **data: Any) -> None:
-        self._on_event_raw(PlayerEvent(kind, self.clock.monotonic() - self.t0, data))
+    def _t(self) -> float:
+        return self.clock.monotonic() - self.t0
+
+    def _emit(self, event: PlayerEvent) -> None:
+        self._on_event_raw(event)
 
     def _on_event_raw(self, event: PlayerEvent) -> None:
         self.stats.on_event(event)
-        if event.kind == "failover":
-            self._update(last_failover=f"{event.data['from_oca']} → {event.data['to_oca']}: {event.data['reason']}")
-        elif event.kind == "error" and event.data.get("code") == "all_ocas_down":
-            self._update(message=event.data.get("message", ""))
-        elif event.kind == "segment" and self.snap.message.startswith("No server"):
+        if isinstance(event, Failover):
+            self._update(last_failover=f"{event.from_oca} → {event.to_oca}: {event.reason}")
+        elif isinstance(event, PlaybackError) and event.code == "all_ocas_down":
+            self._update(message=event.message)
+        elif isinstance(event, SegmentFetched) and self.snap.message.startswith("No server"):
             self._update(message="")
         self._on_event(event)
 
