@@ -38,10 +38,15 @@ class PlaybackSnapshot:
     duration_s: float = 0.0
     buffer_s: float = 0.0  # media fetched ahead of the playhead
     buffered_until_s: float = 0.0  # absolute media time fetched so far
-    rung: int = -1  # index in the video ladder, -1 before the first choice
+    # Two rungs: the one being *fetched* (the ABR's latest choice) and the one *shown* (the
+    # segment under the playhead); on a switch the screen follows a buffer later.
+    rung: int = -1  # fetched: index in the video ladder, -1 before the first choice
     rung_count: int = 0
-    bitrate_kbps: float = 0.0
-    resolution: tuple[int, int] = (0, 0)
+    bitrate_kbps: float = 0.0  # fetched rung's bit rate
+    fetch_resolution: tuple[int, int] = (0, 0)  # fetched rung's size
+    shown_rung: int = -1  # on screen
+    shown_bitrate_kbps: float = 0.0
+    resolution: tuple[int, int] = (0, 0)  # on screen (mpv's video size)
     throughput_kbps: float = 0.0  # the ABR estimator's current estimate
     oca: str = ""  # the OCA that served the last segment
     dropped_frames: int = 0

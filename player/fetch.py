@@ -14,10 +14,10 @@ this module only does the I/O and reports what happened.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Awaitable, Callable, Iterable, Protocol
 from urllib.parse import urljoin
 
@@ -96,10 +96,31 @@ class _Body:
         return b"".join(self.chunks)
 
 
-class _AttemptFailed(Exception):
-    def __init__(self, reason: str, *, penalize: bool = True, weight: float = 1.0) -> None:
+class Failure(str, Enum):
+    """Why one attempt at one OCA failed (what the retry loop and the ranking act on)."""
+
+    REFUSED = "refused"  # no connection
+    STALLED = "stalled"  # no byte within the stall timeout
+    BROKEN = "broken"  # connection reset or closed mid-body
+    TRUNCATED = "truncated"  # fewer bytes than Content-Length
+    WRONG_SIZE = "wrong_size"  # not the size the manifest's byte range says
+    TOKEN_REJECTED = "token_rejected"  # 401/403: the signed URL expired or is refused
+    MISSING = "missing"  # 404/410: this OCA does not hold the object
+    SERVER = "server"  # 5xx
+    HTTP = "http"  # any other 4xx (416 included)
+    OTHER = "other"  # any other transport error
+
+
+class AttemptFailed(Exception):
+    """A typed fetch failure: ``failure`` says what happened, ``reason`` says it in words
+    (logs, failover events), ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, failure: Failure, reason: str, *, status: int | None = None,
+                 penalize: bool = True, weight: float = 1.0) -> None:
         super().__init__(reason)
+        self.failure = failure
         self.reason = reason
+        self.status = status
         self.penalize = penalize
         self.weight = weight
 
@@ -194,8 +215,8 @@ class Fetcher:
                 data, ttfb, transfer = await self._attempt(oca, target, partial, on_progress, failure, activity)
             except FetchAbandoned:
                 raise
-            except _AttemptFailed as exc:
-                if exc.reason in ("http 401", "http 403") and self.refresh and not refreshed:
+            except AttemptFailed as exc:
+                if exc.failure is Failure.TOKEN_REJECTED and self.refresh and not refreshed:
                     refreshed = True
                     log.info("OCA %s refused the token (%s): refreshing signed URLs", oca, exc.reason)
                     await self._refresh()
@@ -269,15 +290,15 @@ class Fetcher:
                 headers_at = self.clock.monotonic()
                 status = response.status_code
                 if status in (401, 403):
-                    raise _AttemptFailed(f"http {status}", penalize=False)
+                    raise AttemptFailed(Failure.TOKEN_REJECTED, f"http {status}", status=status, penalize=False)
                 if status in (404, 410):
-                    raise _AttemptFailed(f"http {status}: this server does not have the object")
+                    raise AttemptFailed(Failure.MISSING, f"http {status}: this server does not have the object", status=status)
                 if status >= 500:
-                    raise _AttemptFailed(f"http {status}")
+                    raise AttemptFailed(Failure.SERVER, f"http {status}", status=status)
                 if status == 416:
-                    raise _AttemptFailed("http 416: range not satisfiable")
+                    raise AttemptFailed(Failure.HTTP, "http 416: range not satisfiable", status=status)
                 if status >= 400:
-                    raise _AttemptFailed(f"http {status}")
+                    raise AttemptFailed(Failure.HTTP, f"http {status}", status=status)
                 if partial and status == 200:
                     partial.clear()  # the server ignored our Range: start over from byte 0
                 declared = response.headers.get("content-length")
@@ -298,15 +319,15 @@ class Fetcher:
                     ):
                         raise FetchAbandoned(target.label or target.url)
                 if expected is not None and received != expected:
-                    raise _AttemptFailed(f"truncated body: {received} of {expected} bytes")
+                    raise AttemptFailed(Failure.TRUNCATED, f"truncated body: {received} of {expected} bytes")
         except httpx.ConnectError as exc:
-            raise _AttemptFailed(f"connection failed: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.REFUSED, f"connection failed: {_describe(exc)}") from exc
         except (httpx.ReadTimeout, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout) as exc:
-            raise _AttemptFailed(f"stalled: no data for {stall:.2f} s") from exc
+            raise AttemptFailed(Failure.STALLED, f"stalled: no data for {stall:.2f} s") from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise _AttemptFailed(f"connection broken: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.BROKEN, f"connection broken: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise _AttemptFailed(f"request failed: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.OTHER, f"request failed: {_describe(exc)}") from exc
         end = self.clock.monotonic()
         if ttfb is None:  # empty body
             ttfb = end - start
@@ -314,7 +335,7 @@ class Fetcher:
         if target.expected_bytes is not None and len(partial) != target.expected_bytes:
             got = len(partial)
             partial.clear()
-            raise _AttemptFailed(f"wrong size: {got} bytes, expected {target.expected_bytes}")
+            raise AttemptFailed(Failure.WRONG_SIZE, f"wrong size: {got} bytes, expected {target.expected_bytes}")
         return partial.join(), ttfb, end - first_byte_at
 
     def _note_failover(self, failure: tuple[str, str, float] | None, oca: str, at: float) -> None:

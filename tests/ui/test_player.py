@@ -294,3 +294,13 @@ def test_a_start_that_raises_leaves_starting_for_a_plain_error(qtbot, make_ctx, 
         ctx.artwork.shutdown()
         ctx.tasks.wait_idle(3000)
         win.player.bridge.close()
+
+
+def test_stats_overlay_shows_the_rung_on_screen_apart_from_the_rung_fetched(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    """The README screenshot said "Rung 6/6, 426×240" over a 240p frame: fetching and showing differ."""
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player.toggle_stats()
+    eng._publish(rung=5, rung_count=6, bitrate_kbps=5000.0, fetch_resolution=(1920, 1080),
+                 shown_rung=0, shown_bitrate_kbps=400.0, resolution=(426, 240))
+    qtbot.waitUntil(lambda: player.stats.values["Fetching"].text() == "rung 6/6 · 1920×1080 · 5,000 kb/s")
+    assert player.stats.values["On screen"].text() == "rung 1/6 · 426×240 · 400 kb/s"
