@@ -10,10 +10,12 @@ that waits through its clock runs in virtual time under a ``FakeClock``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
+import threading
 import time
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 
 class TimerHandle(Protocol):
@@ -34,9 +36,31 @@ class Clock(Protocol):
         """Call ``callback`` on the running asyncio loop after ``seconds`` of this clock's time."""
 
 
+class ThreadClock(Clock, Protocol):
+    """A clock that threads other than the event loop's can wait on (the fake mpv's)."""
+
+    def wait_in_thread(self, seconds: float, stop: threading.Event) -> bool:
+        """Block this thread for ``seconds`` of clock time; True if ``stop`` was set first."""
+
+    def working(self) -> contextlib.AbstractContextManager[None]:
+        """While inside, this thread has work to do: a fake clock does not jump meanwhile."""
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        """Inside ``working``: this thread now waits on something else (data, the clock)."""
+
+
 class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def wait_in_thread(self, seconds: float, stop: threading.Event) -> bool:
+        return stop.wait(max(0.0, seconds))
+
+    def working(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def wall(self) -> float:
         return time.time()
@@ -67,6 +91,8 @@ class FakeClock:
         self._mono = start_monotonic
         self._timers: list[tuple[float, int, _FakeTimer]] = []
         self._order = itertools.count()
+        self._lock = threading.RLock()  # timers may be added from other threads
+        self._working = 0  # threads busy outside the loop (``working``)
 
     def monotonic(self) -> float:
         return self._mono
@@ -79,10 +105,13 @@ class FakeClock:
         if seconds < 0:
             raise ValueError("monotonic time cannot go backwards")
         end = self._mono + seconds
-        while self._timers and self._timers[0][0] <= end:
-            due, _, timer = heapq.heappop(self._timers)
-            self._wall += max(0.0, due - self._mono)
-            self._mono = max(self._mono, due)
+        while True:
+            with self._lock:
+                if not self._timers or self._timers[0][0] > end:
+                    break
+                due, _, timer = heapq.heappop(self._timers)
+                self._wall += max(0.0, due - self._mono)
+                self._mono = max(self._mono, due)
             if not timer.cancelled:
                 timer.callback()
         self._wall += end - self._mono
@@ -93,9 +122,44 @@ class FakeClock:
         self._wall = wall
 
     def call_later(self, seconds: float, callback: Callable[[], Any]) -> TimerHandle:
-        timer = _FakeTimer(self._mono + max(0.0, seconds), callback)
-        heapq.heappush(self._timers, (timer.due, next(self._order), timer))
+        with self._lock:
+            timer = _FakeTimer(self._mono + max(0.0, seconds), callback)
+            heapq.heappush(self._timers, (timer.due, next(self._order), timer))
         return timer
+
+    def wait_in_thread(self, seconds: float, stop: threading.Event) -> bool:
+        woke = threading.Event()
+
+        def wake() -> None:
+            woke.set()
+
+        timer = self.call_later(seconds, wake)
+        with self.waiting():
+            while not woke.wait(0.01):
+                if stop.is_set():
+                    timer.cancel()
+                    return True
+        return stop.is_set()
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        with self._lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._working -= 1
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        with self._lock:
+            self._working -= 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._working += 1
 
     async def sleep(self, seconds: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -112,9 +176,10 @@ class FakeClock:
 
     def next_due(self) -> float | None:
         """When the earliest pending timer fires (None: nothing is waiting on time)."""
-        while self._timers and self._timers[0][2].cancelled:
-            heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+        with self._lock:
+            while self._timers and self._timers[0][2].cancelled:
+                heapq.heappop(self._timers)
+            return self._timers[0][0] if self._timers else None
 
     async def run(self, awaitable: Any, *, limit_s: float = 3600.0) -> Any:
         """Await ``awaitable`` in virtual time: whenever every task on the loop waits,
@@ -128,6 +193,12 @@ class FakeClock:
             await _until_idle()
             if task.done():
                 break
+            if self._working:  # another thread is at work: let it finish before time moves
+                await asyncio.sleep(0.0002)
+                continue
+            await asyncio.sleep(0.0002)  # a thread just woken (by a write) may start work
+            if _loop_busy() or self._working:
+                continue
             due = self.next_due()
             if due is None:
                 if time.monotonic() > real_deadline:

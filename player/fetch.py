@@ -14,6 +14,7 @@ this module only does the I/O and reports what happened.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
@@ -168,6 +169,8 @@ class Fetcher:
         self.extra_headers = extra_headers
         self.extra_query = extra_query  # e.g. CMCD as a query string
         self.throughput_hint_bps = 5_000_000.0  # updated by the engine from the ABR estimate
+        self._bases_version = 0  # bumped by every refresh of the signed URLs
+        self._refreshing: asyncio.Future[None] | None = None
         self.current: str | None = None  # the OCA that served the last object
 
     # -- public ---------------------------------------------------------------
@@ -210,6 +213,7 @@ class Fetcher:
                 oca = self.ranker.least_penalized(self.clock.monotonic())
                 self.ranker.record_probe(oca, self.clock.monotonic())
             attempts += 1
+            version = self._bases_version
             activity = [self.clock.monotonic()] * 2  # [attempt start, last byte received]
             try:
                 data, ttfb, transfer = await self._attempt(oca, target, partial, on_progress, failure, activity)
@@ -218,8 +222,9 @@ class Fetcher:
             except AttemptFailed as exc:
                 if exc.failure is Failure.TOKEN_REJECTED and self.refresh and not refreshed:
                     refreshed = True
-                    log.info("OCA %s refused the token (%s): refreshing signed URLs", oca, exc.reason)
-                    await self._refresh()
+                    if self._bases_version == version:  # not refreshed meanwhile by another fetch
+                        log.info("OCA %s refused the token (%s): refreshing signed URLs", oca, exc.reason)
+                        await self._refresh()
                     continue
                 now = self.clock.monotonic()
                 if exc.penalize:
@@ -247,9 +252,16 @@ class Fetcher:
 
     # -- internals ------------------------------------------------------------
     async def _refresh(self) -> None:
+        """Ask for fresh signed URLs; fetches refused at the same time share one request."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh_once())
+        await asyncio.shield(self._refreshing)
+
+    async def _refresh_once(self) -> None:
         assert self.refresh is not None
         try:
             self.pool.bases.update(await self.refresh())
+            self._bases_version += 1
         except Exception as exc:  # the refresh hook talks to the service: report, then fail over
             log.warning("refreshing signed URLs failed: %s", exc)
 
@@ -282,12 +294,14 @@ class Fetcher:
         start = activity[0]
         ttfb: float | None = None
         first_byte_at = start
+        watch = _StallWatch(self.clock, stall, activity)
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 # The response's first bytes are its status line and headers: time to first
                 # byte ends here, not at the first body chunk (a body read may return up to a whole
                 # socket read, which made small segments look instantaneous to the ABR estimator).
                 headers_at = self.clock.monotonic()
+                watch.head_received(headers_at)
                 status = response.status_code
                 if status in (401, 403):
                     raise AttemptFailed(Failure.TOKEN_REJECTED, f"http {status}", status=status, penalize=False)
@@ -314,6 +328,7 @@ class Fetcher:
                     activity[1] = self.clock.monotonic()
                     if self.shaper is not None:
                         await self.shaper.pace(len(chunk))
+                        watch.paced_at = self.clock.monotonic()  # our own pacing is not a stall
                     if on_progress is not None and on_progress(
                         FetchProgress(len(partial), self.clock.monotonic() - start, ttfb, oca)
                     ):
@@ -328,6 +343,13 @@ class Fetcher:
             raise AttemptFailed(Failure.BROKEN, f"connection broken: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise AttemptFailed(Failure.OTHER, f"request failed: {_describe(exc)}") from exc
+        except asyncio.CancelledError:
+            if not watch.fired:
+                raise
+            watch.absorb()
+            raise AttemptFailed(Failure.STALLED, f"stalled: no data for {stall:.2f} s") from None
+        finally:
+            watch.stop()
         end = self.clock.monotonic()
         if ttfb is None:  # empty body
             ttfb = end - start
@@ -351,6 +373,49 @@ class Fetcher:
 
     def _emit(self, event: PlayerEvent) -> None:
         self.emit(event)
+
+
+class _StallWatch:
+    """Stall detection on the injected clock (httpx's read timeout measures real time only;
+    this one also runs in virtual time): cancels the attempt when no byte came for
+    ``stall`` seconds (before the response head: the connect budget as well)."""
+
+    def __init__(self, clock: Clock, stall: float, activity: list[float]) -> None:
+        self.clock = clock
+        self.stall = stall
+        self.activity = activity  # [attempt start, last byte received]
+        self.headers_at: float | None = None
+        self.paced_at = 0.0
+        self.fired = False
+        self._task = asyncio.current_task()
+        self._timer = clock.call_later(self._budget(), self._check)
+
+    def head_received(self, at: float) -> None:
+        """From the response head on, the (shorter) read budget applies."""
+        self.headers_at = at
+        self._timer.cancel()
+        self._timer = self.clock.call_later(self.stall, self._check)
+
+    def _budget(self) -> float:
+        return self.stall if self.headers_at is not None else max(1.0, self.stall) + self.stall
+
+    def _check(self) -> None:
+        idle = self.clock.monotonic() - max(self.activity[1], self.headers_at or 0.0, self.paced_at)
+        budget = self._budget()
+        if idle < budget:
+            self._timer = self.clock.call_later(budget - idle, self._check)
+            return
+        self.fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def absorb(self) -> None:
+        """The cancellation was ours: the task carries on (with a failed attempt)."""
+        if self._task is not None:
+            self._task.uncancel()
+
+    def stop(self) -> None:
+        self._timer.cancel()
 
 
 def _describe(exc: Exception) -> str:

@@ -130,6 +130,7 @@ class SegmentPipeline:
                 data = await self._remux(remuxer, video[0], audio[0] if audio else None)
             except SegmentError as exc:
                 bad = video[1].oca
+                self._init_cache.clear()  # the damage may be in a cached init segment: refetch those too
                 self.fetcher.ranker.record_failure(bad, f"corrupt segment: {exc.message}", self.clock.monotonic())
                 exclude.add(bad)
                 self.apply(self.model.report(self.now(), category="media", code="corrupt_segment",
