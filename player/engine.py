@@ -21,6 +21,7 @@ from marquee.clock import Clock, SystemClock
 from marquee.errors import MarqueeError
 from marquee.tls import ssl_context
 from player.control import EventCallback, PlayRequest, SnapshotCallback
+from player.net import check_redirect
 from player.events import PlaybackError, PlaybackSnapshot, PlaybackState, PlaybackSummary, PlayerEvent, TrackInfo
 from player.oca.store import OcaStatsStore
 from player.session import MediaOutput, PlaybackSession, SessionSettings
@@ -48,6 +49,7 @@ def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=min(16, connections)),
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=True,
+        event_hooks={"response": [check_redirect]},  # redirects stay on their origin (player.net)
         headers={"User-Agent": "Marquee/0.1"},
         verify=ssl_context(),
     )

@@ -26,6 +26,7 @@ import httpx
 
 from marquee.clock import Clock
 from player.events import Failover, PlaybackError, PlayerEvent
+from player.net import RedirectRefused
 from player.oca.ranking import OcaRanker
 from player.retry import backoff_delay, stall_timeout_s
 
@@ -42,6 +43,7 @@ class FetchTarget:
     byte_range: tuple[int, int] | None = None  # inclusive, as in HTTP
     expected_bytes: int | None = None
     label: str = ""
+    max_bytes: int | None = None  # more than this is refused (player.net.segment_cap); None: no cap
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Failure(str, Enum):
     MISSING = "missing"  # 404/410: this OCA does not hold the object
     SERVER = "server"  # 5xx
     HTTP = "http"  # any other 4xx (416 included)
+    TOO_LARGE = "too_large"  # more bytes than the manifest allows for this object
+    REDIRECT = "redirect"  # a redirect to another server, refused
     OTHER = "other"  # any other transport error
 
 
@@ -317,6 +321,9 @@ class Fetcher:
                     partial.clear()  # the server ignored our Range: start over from byte 0
                 declared = response.headers.get("content-length")
                 expected = int(declared) if declared and declared.isdigit() else None
+                cap = target.max_bytes
+                if cap is not None and expected is not None and len(partial) + expected > cap:
+                    raise AttemptFailed(Failure.TOO_LARGE, f"too large: {expected} bytes, at most {cap} expected")
                 received = 0
                 async for chunk in response.aiter_raw():  # as the socket delivers: no re-chunking copy
                     if ttfb is None:
@@ -325,6 +332,9 @@ class Fetcher:
                         self._note_failover(failure, oca, self.clock.monotonic())
                     partial.add(chunk)
                     received += len(chunk)
+                    if cap is not None and len(partial) > cap:
+                        partial.clear()
+                        raise AttemptFailed(Failure.TOO_LARGE, f"too large: over {cap} bytes")
                     activity[1] = self.clock.monotonic()
                     if self.shaper is not None:
                         await self.shaper.pace(len(chunk))
@@ -335,6 +345,8 @@ class Fetcher:
                         raise FetchAbandoned(target.label or target.url)
                 if expected is not None and received != expected:
                     raise AttemptFailed(Failure.TRUNCATED, f"truncated body: {received} of {expected} bytes")
+        except RedirectRefused as exc:
+            raise AttemptFailed(Failure.REDIRECT, str(exc)) from exc
         except httpx.ConnectError as exc:
             raise AttemptFailed(Failure.REFUSED, f"connection failed: {_describe(exc)}") from exc
         except (httpx.ReadTimeout, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout) as exc:

@@ -30,6 +30,7 @@ from player.fetch import FetchAbandoned, Fetcher, FetchProgress, FetchResult, Fe
 from player.manifest.model import Representation, SegmentRef
 from player.manifest.sidx import with_sidx_segments
 from player.model import Command, PlaybackModel, SegmentPlaced
+from player.net import HARD_CAP_BYTES, segment_cap
 from player.remux import SegmentData, SegmentError, TsRemuxer
 from player.tracks import Tracks
 
@@ -179,7 +180,7 @@ class SegmentPipeline:
             try:
                 init, result = await _all(
                     self._init_bytes(rep, exclude),
-                    self.fetcher.fetch(target(seg, f"video {index} @ {rung}"), on_progress=on_progress,
+                    self.fetcher.fetch(target(seg, f"video {index} @ {rung}", rep.bandwidth), on_progress=on_progress,
                                        exclude=exclude),
                 )
             except FetchAbandoned:
@@ -221,7 +222,7 @@ class SegmentPipeline:
             return None  # this stretch of audio travels with the neighbouring video segment
         init, *results = await _all(
             self._init_bytes(rep, exclude),
-            *(self.fetcher.fetch(target(s, f"audio {s.number}"), exclude=exclude) for s in parts),
+            *(self.fetcher.fetch(target(s, f"audio {s.number}", rep.bandwidth), exclude=exclude) for s in parts),
         )
         return SegmentData(media=b"".join(r.data for r in results), init=init), results[0]
 
@@ -239,17 +240,21 @@ class SegmentPipeline:
         if not rep.needs_index:
             return rep
         assert rep.index_range is not None and rep.media_url is not None
-        result = await self.fetcher.fetch(FetchTarget(rep.media_url, byte_range=rep.index_range, label="sidx"))
+        result = await self.fetcher.fetch(FetchTarget(rep.media_url, byte_range=rep.index_range, label="sidx",
+                                                      max_bytes=HARD_CAP_BYTES))
         filled = with_sidx_segments(rep, result.data)
         self.tracks.replace(rep, filled)
         return filled
 
 
-def target(seg: SegmentRef, label: str) -> FetchTarget:
+def target(seg: SegmentRef, label: str, bandwidth_bps: float | None = None) -> FetchTarget:
+    """What to fetch for ``seg``; with ``bandwidth_bps`` a media segment is capped at what the
+    manifest promises for it (``player.net.segment_cap``), anything else at the hard cap."""
     expected = None
     if seg.byte_range is not None:
         expected = seg.byte_range[1] - seg.byte_range[0] + 1
-    return FetchTarget(seg.url, byte_range=seg.byte_range, expected_bytes=expected, label=label)
+    cap = segment_cap(bandwidth_bps, seg.duration_s) if bandwidth_bps and seg.duration_s > 0 else HARD_CAP_BYTES
+    return FetchTarget(seg.url, byte_range=seg.byte_range, expected_bytes=expected, label=label, max_bytes=cap)
 
 
 async def _put(queue: asyncio.Queue[_Ready | None], item: _Ready | None, writer: asyncio.Future[None]) -> bool:

@@ -23,7 +23,7 @@ from abr import make_controller
 from abr.api import Controller
 from marquee.clock import Clock
 from marquee.errors import MarqueeError
-from player import startup
+from player import net, startup
 from player.control import PlayRequest
 from player.events import PlaybackSnapshot, PlayerEvent, TrackInfo, TracksKnown
 from player.feed import ByteFeed
@@ -136,6 +136,7 @@ class PlaybackSession:
 
     # ------------------------------------------------------------------ run
     async def run(self) -> None:
+        net.start_playback_scope()  # the origins this playback's redirects may reach
         self.apply(self.model.loading(self.now()))
         tasks: list[asyncio.Task[Any]] = []
         try:

@@ -18,6 +18,7 @@ import httpx
 
 from marquee.clock import Clock
 from marquee.errors import ManifestError, NetworkError
+from player import net
 from player.control import PlayRequest
 from player.events import PlayerEvent
 from player.fetch import Fetcher, OcaPool
@@ -50,10 +51,13 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
                                                    clock, hedge_after_s)
         origins = Origins(bases, names, order, winner)
     else:
+        token = net.following_user_url(True)  # the user's own URL may redirect anywhere (then trusted)
         try:
             presentation = await load_manifest(client, request.manifest_url)
         except NetworkError as exc:
             raise NetworkError(exc.message, user_message="The stream could not be reached.") from exc
+        finally:
+            net.stop_following_user_url(token)
         ordered = sorted(presentation.base_urls or (), key=lambda b: (b.priority, -b.weight))
         label = request.source_name or "origin"
         bases = {(b.service_location or (label if len(ordered) == 1 else f"{label}-{i + 1}")): b.url

@@ -31,6 +31,7 @@ class Faults:
     stall_after: int | None = None  # send this many body bytes, then go silent
     truncate_after: int | None = None  # send this many body bytes, then end (Content-Length says more)
     corrupt: bool = False  # flip bits in media segments (as the reference OCA does)
+    padding: int = 0  # append this many junk bytes to every body (a runaway object)
     trace: tuple[tuple[float, float], ...] = ()  # (from virtual s, kbit/s) steps; () = unlimited
     paths: str = ""  # only paths containing this
 
@@ -97,6 +98,8 @@ class FakeOcas:
             start = int(m.group(1))
             end = int(m.group(2)) if m.group(2) else len(body) - 1
             body, status = body[start:end + 1], 206
+        if active and faults.padding:
+            body += b"\0" * faults.padding
         stream = _Body(body, start, faults if active else Faults(), self.clock, path.endswith((".m4s", ".mp4")))
         return httpx.Response(status, headers={"content-length": str(len(body))}, stream=stream)
 

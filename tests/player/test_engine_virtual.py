@@ -179,3 +179,14 @@ def test_the_model_waits_on_the_clock_not_on_the_wall(dash_content: DashContent)
     summary = run.play()
     assert summary.ok, summary.errors
     assert run.ocas.served("oca-2", "seg-") >= 1
+
+
+def test_a_segment_far_larger_than_the_manifest_says_is_refused_and_fetched_elsewhere(
+        dash_content: DashContent) -> None:
+    run = VirtualRun(dash_content.root)
+    run.ocas.fault("oca-1", padding=64 << 20, paths="seg-")  # every media segment 64 MiB too long
+    summary = run.play()
+    assert summary.ok, summary.errors
+    failovers = run.of("failover")
+    assert failovers and failovers[0].from_oca == "oca-1" and failovers[0].reason.startswith("too large")
+    assert run.ocas.served("oca-2", "seg-") >= 4
