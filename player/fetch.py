@@ -18,7 +18,6 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Awaitable, Callable, Iterable, Protocol
 from urllib.parse import urljoin
 
@@ -26,9 +25,11 @@ import httpx
 
 from marquee.clock import Clock
 from player.events import Failover, PlaybackError, PlayerEvent
+from player.fetch_errors import AttemptFailed, Failure
 from player.net import RedirectRefused
 from player.oca.ranking import OcaRanker
 from player.retry import backoff_delay, stall_timeout_s
+from player.stall import StallWatch
 
 log = logging.getLogger("marquee.fetch")
 
@@ -97,37 +98,6 @@ class _Body:
 
     def join(self) -> bytes:
         return b"".join(self.chunks)
-
-
-class Failure(str, Enum):
-    """Why one attempt at one OCA failed (what the retry loop and the ranking act on)."""
-
-    REFUSED = "refused"  # no connection
-    STALLED = "stalled"  # no byte within the stall timeout
-    BROKEN = "broken"  # connection reset or closed mid-body
-    TRUNCATED = "truncated"  # fewer bytes than Content-Length
-    WRONG_SIZE = "wrong_size"  # not the size the manifest's byte range says
-    TOKEN_REJECTED = "token_rejected"  # 401/403: the signed URL expired or is refused
-    MISSING = "missing"  # 404/410: this OCA does not hold the object
-    SERVER = "server"  # 5xx
-    HTTP = "http"  # any other 4xx (416 included)
-    TOO_LARGE = "too_large"  # more bytes than the manifest allows for this object
-    REDIRECT = "redirect"  # a redirect to another server, refused
-    OTHER = "other"  # any other transport error
-
-
-class AttemptFailed(Exception):
-    """A typed fetch failure: ``failure`` says what happened, ``reason`` says it in words
-    (logs, failover events), ``status`` is the HTTP status when there was one."""
-
-    def __init__(self, failure: Failure, reason: str, *, status: int | None = None,
-                 penalize: bool = True, weight: float = 1.0) -> None:
-        super().__init__(reason)
-        self.failure = failure
-        self.reason = reason
-        self.status = status
-        self.penalize = penalize
-        self.weight = weight
 
 
 @dataclass
@@ -298,7 +268,7 @@ class Fetcher:
         start = activity[0]
         ttfb: float | None = None
         first_byte_at = start
-        watch = _StallWatch(self.clock, stall, activity)
+        watch = StallWatch(self.clock, stall, activity)
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 # The response's first bytes are its status line and headers: time to first
@@ -385,49 +355,6 @@ class Fetcher:
 
     def _emit(self, event: PlayerEvent) -> None:
         self.emit(event)
-
-
-class _StallWatch:
-    """Stall detection on the injected clock (httpx's read timeout measures real time only;
-    this one also runs in virtual time): cancels the attempt when no byte came for
-    ``stall`` seconds (before the response head: the connect budget as well)."""
-
-    def __init__(self, clock: Clock, stall: float, activity: list[float]) -> None:
-        self.clock = clock
-        self.stall = stall
-        self.activity = activity  # [attempt start, last byte received]
-        self.headers_at: float | None = None
-        self.paced_at = 0.0
-        self.fired = False
-        self._task = asyncio.current_task()
-        self._timer = clock.call_later(self._budget(), self._check)
-
-    def head_received(self, at: float) -> None:
-        """From the response head on, the (shorter) read budget applies."""
-        self.headers_at = at
-        self._timer.cancel()
-        self._timer = self.clock.call_later(self.stall, self._check)
-
-    def _budget(self) -> float:
-        return self.stall if self.headers_at is not None else max(1.0, self.stall) + self.stall
-
-    def _check(self) -> None:
-        idle = self.clock.monotonic() - max(self.activity[1], self.headers_at or 0.0, self.paced_at)
-        budget = self._budget()
-        if idle < budget:
-            self._timer = self.clock.call_later(budget - idle, self._check)
-            return
-        self.fired = True
-        if self._task is not None:
-            self._task.cancel()
-
-    def absorb(self) -> None:
-        """The cancellation was ours: the task carries on (with a failed attempt)."""
-        if self._task is not None:
-            self._task.uncancel()
-
-    def stop(self) -> None:
-        self._timer.cancel()
 
 
 def _describe(exc: Exception) -> str:

@@ -18,8 +18,8 @@ timeline (``SegmentPlaced``), so none of them changes it.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
-from typing import Any, Union
+from dataclasses import replace
+from typing import Any
 
 from abr.api import Controller, Decision, DecisionContext, Ladder
 from marquee.errors import MarqueeError, MediaError
@@ -41,69 +41,16 @@ from player.events import (
     Startup,
     Switch,
 )
+from player.model_io import Command, Emit, Finish, Publish, RestartFeed, Rung, SegmentPlaced
 from player.state import PlaybackStateMachine, SessionStats
+
+__all__ = ["Command", "Emit", "Finish", "PlaybackModel", "Publish", "RestartFeed", "Rung", "SegmentPlaced"]
 
 S = PlaybackState
 
 # Snapshot fields that change with every frame: published at most every PUBLISH_EVERY_S.
 _CONTINUOUS = frozenset({"position_s", "buffer_s", "throughput_kbps", "dropped_frames"})
 PUBLISH_EVERY_S = 0.1
-
-
-# ---------------------------------------------------------------- commands
-@dataclass(frozen=True)
-class Publish:
-    snapshot: PlaybackSnapshot
-
-
-@dataclass(frozen=True)
-class Emit:
-    event: PlayerEvent
-
-
-@dataclass(frozen=True)
-class RestartFeed:
-    """Open a fresh stream to mpv and fetch from the segment holding ``position_s``."""
-
-    position_s: float
-
-
-@dataclass(frozen=True)
-class Finish:
-    """The playback is over (ended, stopped or failed): stop the pipeline."""
-
-    state: PlaybackState
-
-
-Command = Union[Publish, Emit, RestartFeed, Finish]
-
-
-@dataclass(frozen=True)
-class Rung:
-    """One video rung as the model needs it."""
-
-    bandwidth_bps: float
-    width: int = 0
-    height: int = 0
-
-
-@dataclass(frozen=True)
-class SegmentPlaced:
-    """A video segment written to the feed: where it sits on the timeline and how it came."""
-
-    index: int
-    rung: int
-    start_s: float
-    duration_s: float
-    bytes: int
-    seconds: float  # download time
-    ttfb_s: float
-    oca: str
-    reason: str  # the decision's reason (for a switch)
-
-    @property
-    def end_s(self) -> float:
-        return self.start_s + self.duration_s
 
 
 class PlaybackModel:

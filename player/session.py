@@ -33,6 +33,7 @@ from player.oca.ranking import OcaStats
 from player.oca.store import origin_of
 from player.pipeline import PipelineSettings, SegmentPipeline
 from player.remux import TsRemuxer
+from player.state import SessionStats
 from player.subtitles import Subtitles
 from player.tracks import Tracks, select_tracks
 
@@ -116,7 +117,7 @@ class PlaybackSession:
 
     # ---------------------------------------------------------------- views
     @property
-    def stats(self) -> Any:
+    def stats(self) -> SessionStats:
         return self.model.stats
 
     @property
