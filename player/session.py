@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Coroutine, Protocol
 
 import httpx
 
@@ -156,11 +156,11 @@ class PlaybackSession:
             self.apply(commands)
             self.apply([Emit(TracksKnown(self.now(), tracks=tuple(tracks.infos())))])
             if self.request.subtitle_language:
-                tasks.append(asyncio.create_task(self._load_subtitles(self.request.subtitle_language)))
+                tasks.append(self._spawn(self._load_subtitles(self.request.subtitle_language), "loading subtitles"))
             tasks += [
-                asyncio.create_task(self._consume_output_events()),
-                asyncio.create_task(self._publish_snapshots()),
-                asyncio.create_task(self._probe_after_startup()),
+                self._spawn(self._consume_output_events(), "reading mpv's events", fatal=True),
+                self._spawn(self._publish_snapshots(), "publishing snapshots", fatal=True),
+                self._spawn(self._probe_after_startup(), "probing the OCAs"),
             ]
             if start != self.request.start_s:
                 log.info("start %.1f s is at or past the end (%.1f s): starting from the beginning",
@@ -197,6 +197,25 @@ class PlaybackSession:
                 if command.state.value == "error":
                     log.error("playback failed: %s", self.model.snap.message)
                 self.done.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], what: str, *, fatal: bool = False) -> asyncio.Task[None]:
+        """A task of this playback, watched: if it dies of an exception (a bug), that is said
+        (and, when ``fatal``, ends the playback) rather than lost."""
+        task = asyncio.get_running_loop().create_task(coro)
+
+        def done(t: asyncio.Task[None]) -> None:
+            if t.cancelled() or t.exception() is None:
+                return
+            exc = t.exception()
+            log.error("%s failed: %s", what, exc, exc_info=exc)
+            if fatal:
+                self.apply(self.model.fail(MarqueeError(f"internal error in {what}: {exc}",
+                                                        user_message="Playback failed unexpectedly."), self.now()))
+            else:
+                self._report("internal", "engine", f"{what} failed: {exc}")
+
+        task.add_done_callback(done)
+        return task
 
     def _observe(self, event: PlayerEvent) -> None:
         self.apply(self.model.observe(event))
@@ -240,7 +259,7 @@ class PlaybackSession:
             self.subtitles.off()
             self.apply(self.model.set_language(self.now(), subtitle_language=""))
             return
-        asyncio.get_running_loop().create_task(self._load_subtitles(language))
+        self._spawn(self._load_subtitles(language), "loading subtitles")
 
     def oca_stats_by_origin(self) -> dict[str, OcaStats]:
         """What this session learned of each OCA, keyed by origin (to persist)."""
@@ -292,7 +311,8 @@ class PlaybackSession:
             self._open_feed(position_s, capacity)
         assert self._feed is not None
         self.apply(self.model.feed_restarted(position_s, ref.segments[index].start_s if ref.segments else position_s))
-        self._producer = asyncio.get_running_loop().create_task(self.pipeline.run(self._feed, TsRemuxer(), index))
+        self._producer = self._spawn(self.pipeline.run(self._feed, TsRemuxer(), index), "the segment pipeline",
+                                     fatal=True)
 
     # --------------------------------------------------------- mpv events
     def on_output_event(self, event: Any) -> None:

@@ -2,9 +2,10 @@
 
 Each test plays 16 s of generated content in real time. A small buffer target keeps
 the fetcher busy during the whole playback, so faults injected mid-stream hit it.
-These are the few real-socket, real-mpv checks; the engine's scenarios (failover of
+These are the few real-service, real-mpv checks; the engine's scenarios (failover of
 every kind, corrupt segments, token refresh, all servers down, ladder switches, seeks)
-run in virtual time in ``test_engine_virtual.py``.
+run in virtual time in ``test_engine_virtual.py``, failover on real sockets (refused,
+reset, stalled) in ``test_fetch.py``, and its cost in ``benchmarks/engine.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from player.launch import request_for_title
 from player.mpv_adapter import MpvPlayer
 from player.session import SessionSettings
 from service.config import ServiceConfig
-from service.faults import FaultSpec
 from service.server import ServiceThread
 from tests.service.fakes import make_catalog
 
@@ -89,16 +89,6 @@ class Run:
         with self.lock:
             return [e for e in self.events if e.kind == kind]
 
-    def serving_oca(self) -> str:
-        return self.engine.snapshot().oca
-
-    def node(self, oca_id: str):
-        return next(n for n in self.svc.runtime.ocas if n.id == oca_id)
-
-    def fault(self, oca_id: str, **spec: object) -> None:
-        node = self.node(oca_id)
-        self.svc.call(lambda: node.set_faults(FaultSpec(**spec)))
-
     def wait_position(self, seconds: float, timeout: float = 20.0) -> PlaybackSnapshot:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -125,35 +115,6 @@ def test_plays_to_the_end_with_startup_switches_and_no_decoder_error(service):
     assert summary.stall_count == 0
     assert len(run.of("segment")) == 8
     assert run.mpv_errors == []
-
-
-def test_killing_the_serving_oca_mid_stream_causes_no_stall(service):
-    run = Run(service)
-    run.engine.play(run.request)
-    run.wait_position(3.0)
-    victim = run.serving_oca()
-    run.fault(victim, down=True)
-    summary = run.finish()
-    assert summary.ok, summary.errors
-    failovers = run.of("failover")
-    assert failovers and failovers[0].data["from_oca"] == victim
-    assert failovers[0].data["cost_ms"] < 500
-    assert summary.stall_count == 0
-    assert summary.played_s == pytest.approx(16.0, abs=0.6)
-
-
-def test_a_stalling_oca_is_abandoned_within_two_seconds(service):
-    run = Run(service, settings=SessionSettings(max_buffer_s=6.0))
-    run.engine.play(run.request)
-    run.wait_position(2.0)
-    victim = run.serving_oca()
-    run.fault(victim, stall_after_bytes=2000)
-    summary = run.finish()
-    assert summary.ok, summary.errors
-    stalls = [e for e in run.of("failover") if e.data["reason"].startswith("stalled")]
-    assert stalls and stalls[0].data["from_oca"] == victim
-    assert stalls[0].data["cost_ms"] < 2000
-    assert summary.stall_count == 0
 
 
 def test_any_standard_manifest_url_plays_without_the_reference_service(service_content):

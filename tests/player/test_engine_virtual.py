@@ -190,3 +190,23 @@ def test_a_segment_far_larger_than_the_manifest_says_is_refused_and_fetched_else
     failovers = run.of("failover")
     assert failovers and failovers[0].from_oca == "oca-1" and failovers[0].reason.startswith("too large")
     assert run.ocas.served("oca-2", "seg-") >= 4
+
+
+def test_a_bug_in_a_task_of_the_playback_ends_it_with_a_message_not_a_hang(
+        dash_content: DashContent, monkeypatch: pytest.MonkeyPatch) -> None:
+    from player.model import PlaybackModel
+
+    real = PlaybackModel.output
+
+    def broken(self: PlaybackModel, kind: str, value: object, now: float, throughput_kbps: float = 0.0) -> list:
+        if kind == "first-frame":
+            raise ZeroDivisionError("a bug")
+        return real(self, kind, value, now, throughput_kbps)
+
+    monkeypatch.setattr(PlaybackModel, "output", broken)
+    run = VirtualRun(dash_content.root)
+    summary = run.play(limit_s=60)
+    assert not summary.ok and summary.errors == ["Playback failed unexpectedly."]
+    errors = run.of("error")
+    assert errors[-1].detail.startswith("internal error in reading mpv's events: a bug")
+    assert run.snap.state.value == "error"
