@@ -25,7 +25,8 @@ import av
 from marquee.clock import SystemClock, ThreadClock
 from marquee.errors import MediaError
 from player.feed import ByteFeed
-from player.mpv_adapter import EventCallback, MpvEvent, MpvStatus, ReadStats
+from player.mpv_events import EventCallback, MpvEvent, MpvStatus
+from player.mpv_stream import ReadStats
 from player.remux import TS_OFFSET_S
 
 log = logging.getLogger("marquee.player.mpv_fake")
