@@ -9,7 +9,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from player.events import PlaybackSnapshot
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,7 +142,7 @@ def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None
     """Play ``request`` to its end with the live status line and the ``--log`` JSONL; the summary.
     Shared with ``marquee download play`` (which mounts its offline transport)."""
     from player.engine import PlaybackEngine
-    from player.events import PlayerEvent
+    from player.events import Failover, PlaybackError, PlayerEvent
 
     log_file: IO[str] | None = args.log.open("w", encoding="utf-8") if args.log else None
     log_lock = threading.Lock()
@@ -148,7 +151,7 @@ def run_engine(request: Any, args: argparse.Namespace, *, transports: Any = None
         if log_file is not None:
             with log_lock:
                 log_file.write(json.dumps(event.to_json()) + "\n")
-        if event.kind in ("failover", "error") and not args.quiet:
+        if isinstance(event, (Failover, PlaybackError)) and not args.quiet:
             _status_print(f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.data.items()), final=True)
 
     engine = PlaybackEngine(_output_factory(args.headless), on_event=on_event, on_snapshot=on_snapshot,
@@ -250,10 +253,13 @@ def _watch(engine: Any, args: argparse.Namespace, start_s: float) -> Any:
     return summary
 
 
-def _status_line(snap: Any) -> str:
+def _status_line(snap: PlaybackSnapshot) -> str:
+    # What is on screen; the rung being fetched follows when it differs (after a switch).
+    shown_kbps = snap.shown_bitrate_kbps or snap.bitrate_kbps
+    fetching = f" (fetching {snap.bitrate_kbps:.0f})" if snap.shown_rung >= 0 and snap.rung != snap.shown_rung else ""
     return (
         f"{snap.state.value:<9} {snap.position_s:7.1f}/{snap.duration_s:.0f}s  buffer {snap.buffer_s:5.1f}s  "
-        f"{snap.resolution[1]:>4}p {snap.bitrate_kbps:6.0f} kbps  net {snap.throughput_kbps:7.0f} kbps  "
+        f"{snap.resolution[1]:>4}p {shown_kbps:6.0f} kbps{fetching}  net {snap.throughput_kbps:7.0f} kbps  "
         f"{snap.oca or '-'}  {snap.message}"
     )
 

@@ -12,14 +12,17 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Callable, Mapping
+from dataclasses import replace
+from typing import Any, Callable, Coroutine, Mapping
 
 import httpx
 
 from marquee.clock import Clock, SystemClock
+from marquee.errors import MarqueeError
 from marquee.tls import ssl_context
 from player.control import EventCallback, PlayRequest, SnapshotCallback
-from player.events import PlaybackSnapshot, PlaybackSummary, PlayerEvent, TrackInfo
+from player.net import check_redirect
+from player.events import PlaybackError, PlaybackSnapshot, PlaybackState, PlaybackSummary, PlayerEvent, TrackInfo
 from player.oca.store import OcaStatsStore
 from player.session import MediaOutput, PlaybackSession, SessionSettings
 
@@ -46,6 +49,7 @@ def http_client(mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=min(16, connections)),
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=True,
+        event_hooks={"response": [check_redirect]},  # redirects stay on their origin (player.net)
         headers={"User-Agent": "Marquee/0.1"},
         verify=ssl_context(),
     )
@@ -103,18 +107,46 @@ class PlaybackEngine:
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
 
-    def _call(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+    def _call(self, fn: Callable[[], Any], what: str = "a player command") -> concurrent.futures.Future[Any]:
         async def wrapper() -> Any:
             return fn()
 
-        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop)
+        return self._post(wrapper(), what)
 
-    def _with_session(self, action: Callable[[PlaybackSession], Any]) -> None:
+    def _post(self, coro: Coroutine[Any, Any, Any], what: str, *, fatal: bool = False) -> concurrent.futures.Future[Any]:
+        """Run ``coro`` on the engine's loop, watched: an exception nobody collects becomes
+        a log line and an error event (and, when ``fatal``, the end of the playback), never
+        a silent nothing."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        future.add_done_callback(lambda f: self._check(f, what, fatal))
+        return future
+
+    def _check(self, future: concurrent.futures.Future[Any], what: str, fatal: bool) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is None:
+            return
+        log.error("%s failed: %s", what, exc, exc_info=exc)
+        if isinstance(exc, MarqueeError):
+            user, category, code = exc.user_message, exc.category, exc.code
+        else:
+            user, category, code = "Playback failed unexpectedly.", "internal", "engine"
+        if not fatal:
+            user = f"The player could not do that ({what})."
+        self._event(PlaybackError(0.0, category=category, code=code, message=user, detail=f"{what}: {exc}",
+                                  recoverable=not fatal))
+        if fatal:
+            self._summary = PlaybackSummary(None, 0.0, 0.0, 0, 0.0, 0, 0.0, 0, [user], ok=False)
+            self._snapshot(replace(self._last_snapshot, state=PlaybackState.ERROR, message=user))
+            self._finished.set()
+
+    def _with_session(self, action: Callable[[PlaybackSession], Any], what: str) -> None:
         def run() -> None:
             if self._session is not None:
                 action(self._session)
 
-        self._call(run)
+        self._call(run, what)
 
     # ----------------------------------------------------------- PlaybackControl
     def play(self, request: PlayRequest) -> None:
@@ -122,7 +154,7 @@ class PlaybackEngine:
         arrives through the callbacks."""
         self._finished.clear()
         self._summary = None
-        asyncio.run_coroutine_threadsafe(self._start(request), self._loop)
+        self._post(self._start(request), "starting the playback", fatal=True)
 
     def prepare(self) -> None:
         """Create the HTTP client and the mpv output now rather than on the first play
@@ -199,31 +231,33 @@ class PlaybackEngine:
                 on_event(event)
 
     def pause(self) -> None:
-        self._with_session(lambda s: s.pause())
+        self._with_session(lambda s: s.pause(), "pausing")
 
     def resume(self) -> None:
-        self._with_session(lambda s: s.resume())
+        self._with_session(lambda s: s.resume(), "resuming")
 
     def toggle_pause(self) -> None:
-        self._with_session(lambda s: s.resume() if s.snap.paused else s.pause())
+        self._with_session(lambda s: s.resume() if s.snap.paused else s.pause(), "pausing")
 
     def seek(self, position_s: float) -> None:
-        self._with_session(lambda s: s.seek(position_s))
+        self._with_session(lambda s: s.seek(position_s), "seeking")
 
     def stop(self) -> None:
-        self._with_session(lambda s: s.stop())
+        self._with_session(lambda s: s.stop(), "stopping")
 
     def set_volume(self, volume: int) -> None:
-        self._call(lambda: self._output.set_volume(volume) if self._output else None)
+        self._call(lambda: self._output.set_volume(volume) if self._output else None,
+                   "setting the volume")
 
     def set_muted(self, muted: bool) -> None:
-        self._call(lambda: self._output.set_muted(muted) if self._output else None)
+        self._call(lambda: self._output.set_muted(muted) if self._output else None,
+                   "muting")
 
     def set_audio_language(self, language: str) -> None:
-        self._with_session(lambda s: s.set_audio_language(language))
+        self._with_session(lambda s: s.set_audio_language(language), "changing the audio language")
 
     def set_subtitle_language(self, language: str | None) -> None:
-        self._with_session(lambda s: s.set_subtitle_language(language))
+        self._with_session(lambda s: s.set_subtitle_language(language), "changing the subtitles")
 
     def set_quality_cap(self, rung: int | None) -> None:
         """A fixed rung (None: Auto); it also applies to the next playbacks, as a player's
@@ -234,7 +268,7 @@ class PlaybackEngine:
             if self._session is not None:
                 self._session.set_quality(rung)
 
-        self._call(apply)
+        self._call(apply, "setting the quality")
 
     def tracks(self) -> list[TrackInfo]:
         future = self._call(lambda: self._session.tracks() if self._session else [])

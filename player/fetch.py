@@ -24,9 +24,12 @@ from urllib.parse import urljoin
 import httpx
 
 from marquee.clock import Clock
-from player.events import PlayerEvent
+from player.events import Failover, PlaybackError, PlayerEvent
+from player.fetch_errors import AttemptFailed, Failure
+from player.net import RedirectRefused
 from player.oca.ranking import OcaRanker
 from player.retry import backoff_delay, stall_timeout_s
+from player.stall import StallWatch
 
 log = logging.getLogger("marquee.fetch")
 
@@ -41,6 +44,7 @@ class FetchTarget:
     byte_range: tuple[int, int] | None = None  # inclusive, as in HTTP
     expected_bytes: int | None = None
     label: str = ""
+    max_bytes: int | None = None  # more than this is refused (player.net.segment_cap); None: no cap
 
 
 @dataclass(frozen=True)
@@ -96,14 +100,6 @@ class _Body:
         return b"".join(self.chunks)
 
 
-class _AttemptFailed(Exception):
-    def __init__(self, reason: str, *, penalize: bool = True, weight: float = 1.0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.penalize = penalize
-        self.weight = weight
-
-
 @dataclass
 class OcaPool:
     """OCA ids and their current base URLs (which change when signed tokens are refreshed)."""
@@ -147,6 +143,8 @@ class Fetcher:
         self.extra_headers = extra_headers
         self.extra_query = extra_query  # e.g. CMCD as a query string
         self.throughput_hint_bps = 5_000_000.0  # updated by the engine from the ABR estimate
+        self._bases_version = 0  # bumped by every refresh of the signed URLs
+        self._refreshing: asyncio.Future[None] | None = None
         self.current: str | None = None  # the OCA that served the last object
 
     # -- public ---------------------------------------------------------------
@@ -171,16 +169,16 @@ class Fetcher:
                 # the least penalized one, which doubles as the probe that finds a recovered OCA.
                 delay = backoff_delay(backoff_round, self.rng)
                 backoff_round += 1
-                self._emit(
-                    "error",
+                self._emit(PlaybackError(
+                    self._t(),
                     category="network",
                     code="all_ocas_down",
                     recoverable=True,
                     message=f"No server is answering; retrying in {delay:.1f} s",
                     retry_in_s=round(delay, 3),
-                )
+                ))
                 log.warning("all OCAs failing for %s; backing off %.2f s", target.label or target.url, delay)
-                await asyncio.sleep(delay)
+                await self.clock.sleep(delay)
                 if self.refresh is not None:
                     # The OCAs may have moved (a restarted service, an edge replaced): ask for the
                     # current URLs too. Fails quietly while the service itself is down.
@@ -189,16 +187,18 @@ class Fetcher:
                 oca = self.ranker.least_penalized(self.clock.monotonic())
                 self.ranker.record_probe(oca, self.clock.monotonic())
             attempts += 1
+            version = self._bases_version
             activity = [self.clock.monotonic()] * 2  # [attempt start, last byte received]
             try:
                 data, ttfb, transfer = await self._attempt(oca, target, partial, on_progress, failure, activity)
             except FetchAbandoned:
                 raise
-            except _AttemptFailed as exc:
-                if exc.reason in ("http 401", "http 403") and self.refresh and not refreshed:
+            except AttemptFailed as exc:
+                if exc.failure is Failure.TOKEN_REJECTED and self.refresh and not refreshed:
                     refreshed = True
-                    log.info("OCA %s refused the token (%s): refreshing signed URLs", oca, exc.reason)
-                    await self._refresh()
+                    if self._bases_version == version:  # not refreshed meanwhile by another fetch
+                        log.info("OCA %s refused the token (%s): refreshing signed URLs", oca, exc.reason)
+                        await self._refresh()
                     continue
                 now = self.clock.monotonic()
                 if exc.penalize:
@@ -226,9 +226,16 @@ class Fetcher:
 
     # -- internals ------------------------------------------------------------
     async def _refresh(self) -> None:
+        """Ask for fresh signed URLs; fetches refused at the same time share one request."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh_once())
+        await asyncio.shield(self._refreshing)
+
+    async def _refresh_once(self) -> None:
         assert self.refresh is not None
         try:
             self.pool.bases.update(await self.refresh())
+            self._bases_version += 1
         except Exception as exc:  # the refresh hook talks to the service: report, then fail over
             log.warning("refreshing signed URLs failed: %s", exc)
 
@@ -261,27 +268,32 @@ class Fetcher:
         start = activity[0]
         ttfb: float | None = None
         first_byte_at = start
+        watch = StallWatch(self.clock, stall, activity)
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 # The response's first bytes are its status line and headers: time to first
                 # byte ends here, not at the first body chunk (a body read may return up to a whole
                 # socket read, which made small segments look instantaneous to the ABR estimator).
                 headers_at = self.clock.monotonic()
+                watch.head_received(headers_at)
                 status = response.status_code
                 if status in (401, 403):
-                    raise _AttemptFailed(f"http {status}", penalize=False)
+                    raise AttemptFailed(Failure.TOKEN_REJECTED, f"http {status}", status=status, penalize=False)
                 if status in (404, 410):
-                    raise _AttemptFailed(f"http {status}: this server does not have the object")
+                    raise AttemptFailed(Failure.MISSING, f"http {status}: this server does not have the object", status=status)
                 if status >= 500:
-                    raise _AttemptFailed(f"http {status}")
+                    raise AttemptFailed(Failure.SERVER, f"http {status}", status=status)
                 if status == 416:
-                    raise _AttemptFailed("http 416: range not satisfiable")
+                    raise AttemptFailed(Failure.HTTP, "http 416: range not satisfiable", status=status)
                 if status >= 400:
-                    raise _AttemptFailed(f"http {status}")
+                    raise AttemptFailed(Failure.HTTP, f"http {status}", status=status)
                 if partial and status == 200:
                     partial.clear()  # the server ignored our Range: start over from byte 0
                 declared = response.headers.get("content-length")
                 expected = int(declared) if declared and declared.isdigit() else None
+                cap = target.max_bytes
+                if cap is not None and expected is not None and len(partial) + expected > cap:
+                    raise AttemptFailed(Failure.TOO_LARGE, f"too large: {expected} bytes, at most {cap} expected")
                 received = 0
                 async for chunk in response.aiter_raw():  # as the socket delivers: no re-chunking copy
                     if ttfb is None:
@@ -290,23 +302,36 @@ class Fetcher:
                         self._note_failover(failure, oca, self.clock.monotonic())
                     partial.add(chunk)
                     received += len(chunk)
+                    if cap is not None and len(partial) > cap:
+                        partial.clear()
+                        raise AttemptFailed(Failure.TOO_LARGE, f"too large: over {cap} bytes")
                     activity[1] = self.clock.monotonic()
                     if self.shaper is not None:
                         await self.shaper.pace(len(chunk))
+                        watch.paced_at = self.clock.monotonic()  # our own pacing is not a stall
                     if on_progress is not None and on_progress(
                         FetchProgress(len(partial), self.clock.monotonic() - start, ttfb, oca)
                     ):
                         raise FetchAbandoned(target.label or target.url)
                 if expected is not None and received != expected:
-                    raise _AttemptFailed(f"truncated body: {received} of {expected} bytes")
+                    raise AttemptFailed(Failure.TRUNCATED, f"truncated body: {received} of {expected} bytes")
+        except RedirectRefused as exc:
+            raise AttemptFailed(Failure.REDIRECT, str(exc)) from exc
         except httpx.ConnectError as exc:
-            raise _AttemptFailed(f"connection failed: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.REFUSED, f"connection failed: {_describe(exc)}") from exc
         except (httpx.ReadTimeout, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout) as exc:
-            raise _AttemptFailed(f"stalled: no data for {stall:.2f} s") from exc
+            raise AttemptFailed(Failure.STALLED, f"stalled: no data for {stall:.2f} s") from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise _AttemptFailed(f"connection broken: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.BROKEN, f"connection broken: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise _AttemptFailed(f"request failed: {_describe(exc)}") from exc
+            raise AttemptFailed(Failure.OTHER, f"request failed: {_describe(exc)}") from exc
+        except asyncio.CancelledError:
+            if not watch.fired:
+                raise
+            watch.absorb()
+            raise AttemptFailed(Failure.STALLED, f"stalled: no data for {stall:.2f} s") from None
+        finally:
+            watch.stop()
         end = self.clock.monotonic()
         if ttfb is None:  # empty body
             ttfb = end - start
@@ -314,7 +339,7 @@ class Fetcher:
         if target.expected_bytes is not None and len(partial) != target.expected_bytes:
             got = len(partial)
             partial.clear()
-            raise _AttemptFailed(f"wrong size: {got} bytes, expected {target.expected_bytes}")
+            raise AttemptFailed(Failure.WRONG_SIZE, f"wrong size: {got} bytes, expected {target.expected_bytes}")
         return partial.join(), ttfb, end - first_byte_at
 
     def _note_failover(self, failure: tuple[str, str, float] | None, oca: str, at: float) -> None:
@@ -323,10 +348,13 @@ class Fetcher:
         from_oca, reason, since = failure
         cost_ms = (at - since) * 1000.0
         log.warning("failover %s -> %s (%s), cost %.0f ms", from_oca, oca, reason, cost_ms)
-        self._emit("failover", from_oca=from_oca, to_oca=oca, reason=reason, cost_ms=round(cost_ms, 1))
+        self._emit(Failover(self._t(), from_oca=from_oca, to_oca=oca, reason=reason, cost_ms=round(cost_ms, 1)))
 
-    def _emit(self, kind: str, **data: object) -> None:
-        self.emit(PlayerEvent(kind, self.clock.monotonic() - self.t0, dict(data)))
+    def _t(self) -> float:
+        return self.clock.monotonic() - self.t0
+
+    def _emit(self, event: PlayerEvent) -> None:
+        self.emit(event)
 
 
 def _describe(exc: Exception) -> str:

@@ -22,14 +22,16 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 import mpv  # the only import of mpv in the project
 
 from marquee.clock import Clock, SystemClock
 from marquee.errors import MediaError
-from player.feed import ByteFeed, FeedTimeout
+from player.feed import ByteFeed
+from player.mpv_events import _OBSERVED, _STATUS_FIELD, EVENT_KINDS, EventCallback, MpvEvent, MpvStatus
+from player.mpv_stream import ReadStats, _FeedStream, _OpenFn
 from player.remux import TS_OFFSET_S
 
 log = logging.getLogger("marquee.player.mpv")
@@ -61,142 +63,7 @@ DEFAULT_OPTIONS: Mapping[str, str] = {
     "hr-seek": "yes",
 }
 
-_OBSERVED = {
-    "time-pos": "position",
-    "pause": "paused",
-    "eof-reached": "eof",
-    "video-params": "video-size",
-    "demuxer-cache-duration": "cache-duration",
-    "estimated-vf-fps": "fps",
-    "frame-drop-count": "frame-drops",
-    "decoder-frame-drop-count": "decoder-drops",
-    "core-idle": "core-idle",
-    "paused-for-cache": "buffering",
-    "volume": "volume",
-    "mute": "muted",
-    "aid": "audio-track",
-    "sid": "subtitle-track",
-}
-
-EVENT_KINDS = frozenset(_OBSERVED.values()) | {"loaded", "first-frame", "ended", "log"}
-
-
-@dataclass(frozen=True)
-class MpvEvent:
-    """One thing mpv reported. ``kind`` is one of :data:`EVENT_KINDS`:
-
-    position (content seconds | None), paused, eof, video-size ((w, h) | None),
-    cache-duration, fps, frame-drops, decoder-drops, core-idle, buffering, volume,
-    muted, audio-track, subtitle-track (the property's value); loaded; first-frame
-    (playback-restart: first frame after a load or a seek); ended (value: "eof" |
-    "stop" | "error" | ...); log (value: (level, prefix, text) at warn/error).
-    """
-
-    kind: str
-    value: Any = None
-    t: float = 0.0  # clock.monotonic() when the adapter received it
-
-
-@dataclass(frozen=True)
-class MpvStatus:
-    position_s: float | None = None
-    paused: bool = False
-    eof: bool = False
-    video_size: tuple[int, int] | None = None
-    cache_duration_s: float = 0.0
-    fps: float = 0.0
-    frame_drops: int = 0
-    decoder_drops: int = 0
-    core_idle: bool = True
-    buffering: bool = False
-    volume: float = 100.0
-    muted: bool = False
-    first_frame: bool = False
-    ended: str = ""
-    errors: tuple[str, ...] = field(default_factory=tuple)
-
-
-EventCallback = Callable[[MpvEvent], None]
-
-_STATUS_FIELD = {
-    "position": "position_s", "paused": "paused", "eof": "eof", "video-size": "video_size",
-    "cache-duration": "cache_duration_s", "fps": "fps", "frame-drops": "frame_drops",
-    "decoder-drops": "decoder_drops", "core-idle": "core_idle", "buffering": "buffering",
-    "volume": "volume", "muted": "muted",
-}
 _END_REASONS = {0: "eof", 1: "restarted", 2: "stop", 3: "quit", 4: "error", 5: "redirect"}
-
-
-# ------------------------------------------------------------- stream protocol
-# Our own ctypes view of libmpv/stream_cb.h: ``buf`` as a plain address.
-
-_ReadFn = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64)
-_CloseFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-_CancelFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-
-
-class _StreamCbInfo(ctypes.Structure):
-    _fields_ = [
-        ("cookie", ctypes.c_void_p),
-        ("read", _ReadFn),
-        ("seek", ctypes.c_void_p),  # NULL: not seekable
-        ("size", ctypes.c_void_p),  # NULL: unknown size
-        ("close", _CloseFn),
-        ("cancel", _CancelFn),
-    ]
-
-
-_OpenFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(_StreamCbInfo))
-
-
-@dataclass
-class ReadStats:
-    """Cost of mpv's read callback (CPU time measured on the calling thread)."""
-
-    calls: int = 0
-    bytes: int = 0
-    cpu_s: float = 0.0
-
-
-class _FeedStream:
-    """One open ``marquee://feed/<id>`` stream: mpv's read/close/cancel callbacks."""
-
-    POLL_S = 0.05
-
-    def __init__(self, feed: ByteFeed, stats: ReadStats) -> None:
-        self.feed = feed
-        self.stats = stats
-        self.cancelled = threading.Event()
-        self.read_cb = _ReadFn(self._read)
-        self.close_cb = _CloseFn(self._close)
-        self.cancel_cb = _CancelFn(self._cancel)
-        self.on_close: Callable[[], None] = lambda: None
-
-    def _read(self, _cookie: Any, buf: int | None, size: int) -> int:
-        try:
-            while True:
-                t0 = time.thread_time()
-                try:
-                    n = self.feed.read_into(buf or 0, size, timeout=self.POLL_S)
-                except FeedTimeout:
-                    if self.cancelled.is_set():
-                        return 0
-                    continue
-                st = self.stats
-                st.calls += 1
-                st.bytes += n
-                st.cpu_s += time.thread_time() - t0
-                return n
-        except Exception:  # never let an exception cross into C
-            log.exception("feed read failed")
-            return -1
-
-    def _close(self, _cookie: Any) -> None:
-        self.cancelled.set()
-        self.on_close()
-
-    def _cancel(self, _cookie: Any) -> None:
-        self.cancelled.set()
 
 
 # ------------------------------------------------------------------ the player

@@ -17,16 +17,16 @@ import io
 import itertools
 import logging
 import threading
-import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 import av
 
-from marquee.clock import Clock, SystemClock
+from marquee.clock import SystemClock, ThreadClock
 from marquee.errors import MediaError
 from player.feed import ByteFeed
-from player.mpv_adapter import EventCallback, MpvEvent, MpvStatus, ReadStats
+from player.mpv_events import EventCallback, MpvEvent, MpvStatus
+from player.mpv_stream import ReadStats
 from player.remux import TS_OFFSET_S
 
 log = logging.getLogger("marquee.player.mpv_fake")
@@ -35,8 +35,10 @@ log = logging.getLogger("marquee.player.mpv_fake")
 class _FeedFile(io.RawIOBase):
     """Blocking file view of a feed for PyAV (no seeking)."""
 
-    def __init__(self, feed: ByteFeed, stats: ReadStats, stop: threading.Event) -> None:
-        self._feed, self._stats, self._stop = feed, stats, stop
+    def __init__(self, feed: ByteFeed, stats: ReadStats, stop: threading.Event, clock: ThreadClock,
+                 starving: Callable[[bool], None]) -> None:
+        self._feed, self._stats, self._stop, self._clock = feed, stats, stop, clock
+        self._starving = starving  # mpv pauses for its cache when the stream runs dry
 
     def readable(self) -> bool:
         return True
@@ -44,7 +46,13 @@ class _FeedFile(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         while not self._stop.is_set():
             try:
-                n = self._feed.read_into(b, len(b), timeout=0.05)
+                if self._feed.buffered_bytes or self._feed.eof:
+                    n = self._feed.read_into(b, len(b), timeout=0.05)
+                else:
+                    self._starving(True)
+                    with self._clock.waiting():  # for the engine to write: time may move meanwhile
+                        n = self._feed.read_into(b, len(b), timeout=0.05)
+                    self._starving(False)
             except TimeoutError:
                 continue
             self._stats.calls += 1
@@ -59,13 +67,13 @@ class FakeMpvPlayer:
         on_event: EventCallback,
         *,
         speed: float | None = 1.0,
-        clock: Clock | None = None,
+        clock: ThreadClock | None = None,
         time_offset_s: float = TS_OFFSET_S,
         **_ignored: Any,  # mode, wid, options...: accepted for interface parity
     ) -> None:
         self._on_event = on_event
         self._speed = speed
-        self._clock = clock or SystemClock()
+        self._clock: ThreadClock = clock or SystemClock()
         self._offset = time_offset_s
         self._lock = threading.Lock()
         self._status = MpvStatus()
@@ -186,16 +194,23 @@ class FakeMpvPlayer:
         except Exception:
             log.exception("engine event callback failed")
 
+    def _starving(self, starving: bool) -> None:
+        """Report ``buffering`` as mpv does (paused-for-cache), once playback has started."""
+        status = self._status
+        if status.first_frame and status.buffering != starving and not status.eof:
+            self._emit("buffering", starving)
+
     def _run(self, feed: ByteFeed, stop: threading.Event, start_s: float | None) -> None:
         try:
-            self._play(feed, stop)
+            with self._clock.working():
+                self._play(feed, stop)
         except Exception as exc:  # bad bytes: mpv would log and end the file
             if not stop.is_set():
                 self._emit("log", ("error", "fake", f"demux failed: {exc}"))
                 self._emit("ended", "error")
 
     def _play(self, feed: ByteFeed, stop: threading.Event) -> None:
-        src = _FeedFile(feed, self.read_stats, stop)
+        src = _FeedFile(feed, self.read_stats, stop, self._clock, self._starving)
         with av.open(src, "r", format="mpegts",
                      options={"probesize": "65536", "analyzeduration": "500000"}) as inp:
             if stop.is_set():
@@ -237,17 +252,18 @@ class FakeMpvPlayer:
                 first = not shown
                 # pacing: content time t is due at t_base + t / speed
                 if self._speed:
-                    now = time.monotonic()
+                    now = self._clock.monotonic()
                     if t_base is None:
                         t_base = now - t / self._speed
                     if not self._unpaused.is_set():
                         paused_at = now
-                        self._unpaused.wait()
+                        with self._clock.waiting():
+                            self._unpaused.wait()
                         if paused_at is not None:
-                            t_base += time.monotonic() - paused_at
+                            t_base += self._clock.monotonic() - paused_at
                             paused_at = None
-                    delay = t_base + t / self._speed - time.monotonic()
-                    if delay > 0 and stop.wait(delay):
+                    delay = t_base + t / self._speed - self._clock.monotonic()
+                    if delay > 0 and self._clock.wait_in_thread(delay, stop):
                         return
                 if size != shown_size:  # mpv reports the new size when that frame shows
                     shown_size = size

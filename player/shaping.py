@@ -10,7 +10,6 @@ is the thin async adapter that sleeps until then.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import re
 from pathlib import Path
@@ -77,7 +76,7 @@ class TraceShaper:
         self._link_free_at = done
         delay = done - now
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
 
 
 def constant_trace(mbps: float, name: str = "constant") -> Trace:

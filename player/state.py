@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from player.events import PlaybackState, PlaybackSummary, PlayerEvent
+from player.events import (
+    Failover,
+    PlaybackError,
+    PlaybackState,
+    PlaybackSummary,
+    PlayerEvent,
+    SegmentFetched,
+    StallEnd,
+    StallStart,
+    Startup,
+    Switch,
+)
 
 S = PlaybackState
 
@@ -65,25 +76,24 @@ class SessionStats:
     fatal: bool = False
 
     def on_event(self, event: PlayerEvent) -> None:
-        d = event.data
-        if event.kind == "startup" and self.startup_ms is None:
-            self.startup_ms = float(d["startup_ms"])
-        elif event.kind == "stall_start":
+        if isinstance(event, Startup) and self.startup_ms is None:
+            self.startup_ms = float(event.startup_ms)
+        elif isinstance(event, StallStart):
             self.stall_count += 1
-        elif event.kind == "stall_end":
-            self.stall_ms += float(d.get("stall_ms", 0.0))
-        elif event.kind == "switch":
+        elif isinstance(event, StallEnd):
+            self.stall_ms += float(event.stall_ms)
+        elif isinstance(event, Switch):
             self.switches += 1
-        elif event.kind == "failover":
+        elif isinstance(event, Failover):
             self.failovers += 1
-        elif event.kind == "segment" and d.get("media") == "video":
-            self.segments.append((float(d["start_s"]), float(d["duration_s"]), float(d["bitrate_kbps"])))
-        elif event.kind == "error":
-            message = str(d.get("message", ""))
-            if not d.get("recoverable", False):
+        elif isinstance(event, SegmentFetched) and event.media == "video":
+            self.segments.append((float(event.start_s), float(event.duration_s), float(event.bitrate_kbps)))
+        elif isinstance(event, PlaybackError):
+            message = event.message
+            if not event.recoverable:
                 self.fatal = True
                 self.errors.append(message)
-            elif message and message not in self.errors and d.get("code") != "all_ocas_down":
+            elif message and message not in self.errors and event.code != "all_ocas_down":
                 self.errors.append(message)
 
     def on_position(self, position_s: float, playing: bool) -> None:

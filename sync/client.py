@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from marquee.clock import Clock, SystemClock
 from marquee.errors import MarqueeError, NetworkError
+from player.events import Seek
 from sync.policy import Mark, ReportPolicy
 from sync.store import ContentKey, LocalStore
 from telemetry.policy import Backoff, classify
@@ -85,11 +86,11 @@ class ProgressSync:
                 self._post(self.policy.snapshot(self.clock.monotonic(), state, snap.position_s, snap.duration_s))
 
     def on_event(self, event: Any) -> None:
-        if event.kind != "seek":
+        if not isinstance(event, Seek):
             return
         with self._lock:
             if self._content is not None:
-                self._post(self.policy.seek(self.clock.monotonic(), float(event.data.get("to_s", 0.0))))
+                self._post(self.policy.seek(self.clock.monotonic(), float(event.to_s)))
 
     def _post(self, mark: Mark | None) -> None:
         if mark is not None and self._content is not None:

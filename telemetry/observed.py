@@ -3,13 +3,17 @@
 Observers have ``start(request) -> request`` (may add CMCD hooks), ``on_snapshot``,
 ``on_event`` (engine thread, quick) and ``end()``. The wrapper registers them with
 ``engine.add_listener`` and tells them when a playback starts (``play``) and ends
-(``stop``, the next ``play``, ``close``); every other call goes to the engine as is.
+(``stop``, the next ``play``, ``close``); every other call goes to the engine as is,
+each one written out, so the wrapper is a ``PlaybackControl`` mypy can check.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Protocol, Sequence
+
+from player.control import EventCallback, PlaybackControl, SnapshotCallback
+from player.events import PlaybackSnapshot, PlaybackSummary, TrackInfo
 
 log = logging.getLogger("marquee.telemetry")
 
@@ -21,8 +25,19 @@ class Observer(Protocol):
     def end(self) -> None: ...
 
 
+class ObservableEngine(PlaybackControl, Protocol):
+    """What the wrapper needs beyond the intents (``player.engine.PlaybackEngine``)."""
+
+    def add_listener(self, on_snapshot: SnapshotCallback | None = None,
+                     on_event: EventCallback | None = None) -> None: ...
+    def prepare(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> PlaybackSummary | None: ...
+    def summary(self) -> PlaybackSummary | None: ...
+    def close(self) -> None: ...
+
+
 class ObservedEngine:
-    def __init__(self, engine: Any, observers: Sequence[Observer],
+    def __init__(self, engine: ObservableEngine, observers: Sequence[Observer],
                  on_close: Callable[[], None] | None = None,
                  progress_flush: Callable[[float], bool] | None = None) -> None:
         self._engine = engine
@@ -69,5 +84,49 @@ class ObservedEngine:
         if self._on_close is not None:
             self._on_close()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+    # ---------------------------------------------------- the engine, as is
+    def prepare(self) -> None:
+        self._engine.prepare()
+
+    def pause(self) -> None:
+        self._engine.pause()
+
+    def resume(self) -> None:
+        self._engine.resume()
+
+    def toggle_pause(self) -> None:
+        self._engine.toggle_pause()
+
+    def seek(self, position_s: float) -> None:
+        self._engine.seek(position_s)
+
+    def set_volume(self, volume: int) -> None:
+        self._engine.set_volume(volume)
+
+    def set_muted(self, muted: bool) -> None:
+        self._engine.set_muted(muted)
+
+    def set_audio_language(self, language: str) -> None:
+        self._engine.set_audio_language(language)
+
+    def set_subtitle_language(self, language: str | None) -> None:
+        self._engine.set_subtitle_language(language)
+
+    def set_quality_cap(self, rung: int | None) -> None:
+        self._engine.set_quality_cap(rung)
+
+    def tracks(self) -> list[TrackInfo]:
+        return self._engine.tracks()
+
+    def snapshot(self) -> PlaybackSnapshot:
+        return self._engine.snapshot()
+
+    def add_listener(self, on_snapshot: SnapshotCallback | None = None,
+                     on_event: EventCallback | None = None) -> None:
+        self._engine.add_listener(on_snapshot, on_event)
+
+    def wait(self, timeout: float | None = None) -> PlaybackSummary | None:
+        return self._engine.wait(timeout)
+
+    def summary(self) -> PlaybackSummary | None:
+        return self._engine.summary()

@@ -17,6 +17,17 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from marquee.clock import Clock, SystemClock
+from player.events import (
+    Ended,
+    Failover,
+    PlaybackError,
+    PlayerEvent,
+    SegmentFetched,
+    StallEnd,
+    StallStart,
+    Startup,
+    Switch,
+)
 from player.state import SessionStats
 from telemetry.cmcd import CmcdData, as_headers, as_query, object_type
 from telemetry.identity import new_session_id
@@ -91,38 +102,35 @@ class PlaybackTelemetry:
             self._emit("heartbeat", position_s=round(snap.position_s, 3), buffer_s=round(snap.buffer_s, 3),
                        bitrate_kbps=float(snap.bitrate_kbps), state=state, oca=snap.oca or "")
 
-    def on_event(self, ev: Any) -> None:
+    def on_event(self, ev: PlayerEvent) -> None:
         if not self._open:
             return
         self._stats.on_event(ev)
-        d, snap = ev.data, self._snap
+        snap = self._snap
         thr = float(snap.throughput_kbps) if snap is not None else 0.0
         buf = float(snap.buffer_s) if snap is not None else 0.0
-        kind = ev.kind
-        if kind == "startup":
+        if isinstance(ev, Startup):
             self._started = True
-            self._emit("startup", startup_ms=float(d["startup_ms"]), t=ev.t)
-        elif kind == "stall_start":
+            self._emit("startup", startup_ms=float(ev.startup_ms), t=ev.t)
+        elif isinstance(ev, StallStart):
             self._emit("stall_start", position_s=float(snap.position_s if snap else 0.0),
-                       buffer_s=float(d.get("buffer_s", buf)), throughput_kbps=thr, t=ev.t)
-        elif kind == "stall_end":
-            self._emit("stall_end", stall_ms=float(d.get("stall_ms", 0.0)), buffer_s=buf, throughput_kbps=thr, t=ev.t)
-        elif kind == "switch":
-            self._emit("switch", from_rung=int(d["from_rung"]), to_rung=int(d["to_rung"]),
-                       from_kbps=float(d["from_kbps"]), to_kbps=float(d["to_kbps"]), reason=str(d.get("reason", "")),
+                       buffer_s=float(ev.buffer_s), throughput_kbps=thr, t=ev.t)
+        elif isinstance(ev, StallEnd):
+            self._emit("stall_end", stall_ms=float(ev.stall_ms), buffer_s=buf, throughput_kbps=thr, t=ev.t)
+        elif isinstance(ev, Switch):
+            self._emit("switch", from_rung=int(ev.from_rung), to_rung=int(ev.to_rung), from_kbps=float(ev.from_kbps),
+                       to_kbps=float(ev.to_kbps), reason=ev.reason, t=ev.t)
+        elif isinstance(ev, SegmentFetched) and ev.media == "video":
+            self._emit("segment", rung=int(ev.rung), bytes=int(ev.bytes), download_ms=round(float(ev.seconds) * 1000, 1),
+                       oca=ev.oca, throughput_kbps=float(ev.throughput_kbps), bitrate_kbps=float(ev.bitrate_kbps),
                        t=ev.t)
-        elif kind == "segment" and d.get("media") == "video":
-            self._emit("segment", rung=int(d["rung"]), bytes=int(d["bytes"]),
-                       download_ms=round(float(d["seconds"]) * 1000, 1), oca=str(d["oca"]),
-                       throughput_kbps=float(d.get("throughput_kbps", 0.0)),
-                       bitrate_kbps=float(d.get("bitrate_kbps", 0.0)), t=ev.t)
-        elif kind == "failover":
-            self._emit("failover", from_oca=str(d["from_oca"]), to_oca=str(d["to_oca"]), reason=str(d["reason"]),
-                       cost_ms=float(d.get("cost_ms", 0.0)), t=ev.t)
-        elif kind == "error":
-            self._emit("error", category=str(d.get("category", "internal")), code=str(d.get("code", "")),
-                       recoverable=bool(d.get("recoverable", False)), t=ev.t)
-        elif kind == "ended":
+        elif isinstance(ev, Failover):
+            self._emit("failover", from_oca=ev.from_oca, to_oca=ev.to_oca, reason=ev.reason,
+                       cost_ms=float(ev.cost_ms), t=ev.t)
+        elif isinstance(ev, PlaybackError):
+            self._emit("error", category=ev.category or "internal", code=ev.code, recoverable=bool(ev.recoverable),
+                       t=ev.t)
+        elif isinstance(ev, Ended):
             self.end("ended")
 
     def _emit(self, kind: str, t: float | None = None, **fields: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from player.control import EventCallback, PlaybackControl, PlayRequest, SnapshotCallback
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo
+from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo, TracksKnown
 
 log = logging.getLogger("marquee.ui.bridge")
 
@@ -154,14 +154,8 @@ class PlaybackBridge(QObject):
     def _on_event(self, ev: PlayerEvent) -> None:
         if self._closed:
             return
-        if ev.kind == "tracks":
-            self._tracks = [_track(t) for t in ev.data.get("tracks", ())]
+        if isinstance(ev, TracksKnown):
+            self._tracks = list(ev.tracks)
             self.tracksChanged.emit()
         self.playerEvent.emit(ev)
 
-
-def _track(t: Any) -> TrackInfo:
-    if isinstance(t, TrackInfo):
-        return t
-    return TrackInfo(str(t.get("kind", "")), str(t.get("id", "")), str(t.get("language", "")),
-                     str(t.get("label", "")), float(t.get("bitrate_kbps", 0.0) or 0.0), int(t.get("height", 0) or 0))

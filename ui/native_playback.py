@@ -18,7 +18,7 @@ from typing import Any
 
 from marquee.errors import MarqueeError
 from player.control import EventCallback, PlayRequest, SnapshotCallback
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo
+from player.events import Ended, PlaybackError, PlaybackSnapshot, PlaybackState, TrackInfo
 from player.mpv_adapter import MpvEvent, MpvPlayer
 
 log = logging.getLogger("marquee.ui.native")
@@ -132,7 +132,7 @@ class NativeMpvPlayback:
 
     def _error(self, message: str) -> None:
         self._publish(state=PlaybackState.ERROR, message=message)
-        self._on_event(PlayerEvent("error", 0.0, {"category": "media", "message": message, "recoverable": True}))
+        self._on_event(PlaybackError(0.0, category="media", code="", message=message, recoverable=True))
 
     def _mpv_event(self, ev: MpvEvent) -> None:
         s = self._snap
@@ -171,7 +171,7 @@ class NativeMpvPlayback:
             self._publish(muted=bool(v))
         elif k == "eof" and v:
             self._publish(state=PlaybackState.ENDED)
-            self._on_event(PlayerEvent("ended", 0.0, {}))
+            self._on_event(Ended(0.0))
         elif k == "log":
             log.warning("mpv %s: %s: %s", *v)
         elif k == "ended" and v == "error":

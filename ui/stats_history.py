@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from player.events import PlaybackSnapshot, PlayerEvent
+from player.events import Failover, PlaybackSnapshot, PlayerEvent, StallStart, Switch
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,13 @@ class StatsHistory:
             self.last_failover = snap.last_failover
 
     def note(self, ev: PlayerEvent) -> None:
-        d = ev.data
-        if ev.kind == "switch":
+        if isinstance(ev, Switch):
             self.switches += 1
-            self.last_switch = (f"{d.get('from_kbps', 0):.0f} → {d.get('to_kbps', 0):.0f} kb/s"
-                                f" ({d.get('reason', '')})")
-        elif ev.kind == "failover":
+            self.last_switch = f"{ev.from_kbps:.0f} → {ev.to_kbps:.0f} kb/s ({ev.reason})"
+        elif isinstance(ev, Failover):
             self.failovers += 1
-            self.last_failover = f"{d.get('from_oca', '?')} → {d.get('to_oca', '?')} ({d.get('reason', '')})"
-        elif ev.kind == "stall_start":
+            self.last_failover = f"{ev.from_oca} → {ev.to_oca} ({ev.reason})"
+        elif isinstance(ev, StallStart):
             self.stalls += 1
 
     def series(self) -> tuple[list[float], list[float], list[float], list[float]]:

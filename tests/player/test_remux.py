@@ -9,7 +9,8 @@ import av.logging
 import pytest
 
 from marquee.errors import MediaError, Severity
-from player.remux import TS_OFFSET_S, SegmentData, SegmentError, TsRemuxer, _adts_fixed
+from player.remux import TS_OFFSET_S, SegmentData, SegmentError, TsRemuxer
+from player.segment_input import _adts_fixed
 
 from .conftest import FPS, RUNGS, SEG_S, _run
 

@@ -1,7 +1,7 @@
 import pytest
 
 from player.events import PlaybackState as S
-from player.events import PlayerEvent
+from tests.event_factory import event
 from player.state import IllegalTransition, PlaybackStateMachine, SessionStats
 
 
@@ -29,7 +29,7 @@ def test_going_to_the_same_state_is_not_a_change():
 
 
 def ev(kind, **data):
-    return PlayerEvent(kind, 0.0, data)
+    return event(kind, **data)
 
 
 def test_stats_fold_events_into_the_summary():

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent
+from player.events import PlaybackSnapshot, PlaybackState, Seek
 from service.server import ServiceThread
 from sync.client import ProgressSync
 from sync.store import ContentKey, LocalStore
@@ -89,7 +89,7 @@ def test_engine_observer_path_and_watched_threshold_moves_to_next_episode(servic
         s.start(PlayRequest(manifest_url="http://x/m.mpd", content=ContentRef(pid, "t006", "t006-s1e01")))
         snap = PlaybackSnapshot(state=PlaybackState.PLAYING, position_s=600.0, duration_s=1000.0)
         s.on_snapshot(snap)
-        s.on_event(PlayerEvent("seek", 1.0, {"from_s": 600.0, "to_s": 930.0}))
+        s.on_event(Seek(1.0, from_s=600.0, to_s=930.0))
         s.on_snapshot(PlaybackSnapshot(state=PlaybackState.PAUSED, position_s=930.0, duration_s=1000.0))
         assert s.flush(5)
         assert service_position(a, pid, "t006")["watched"] is True

@@ -14,7 +14,7 @@ import pytest
 
 from marquee.clock import FakeClock
 from player.control import ContentRef, OcaCandidate, PlayRequest
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent
+from player.events import PlaybackSnapshot, PlaybackState, Failover, SegmentFetched, Startup
 from telemetry import cmcd
 from telemetry.client import Telemetry, http_upload
 from telemetry.identity import installation_id, reset_installation_id
@@ -177,15 +177,14 @@ def test_playback_observer_maps_engine_events(tmp_path: Path) -> None:
                       ocas=(OcaCandidate("oca-1", "http://h/"),))
     req2 = obs.start(req)
     assert req2.extra_headers is not None
-    obs.on_event(PlayerEvent("startup", 0.5, {"startup_ms": 500.0}))
+    obs.on_event(Startup(0.5, startup_ms=500.0))
     snap = PlaybackSnapshot(state=PlaybackState.PLAYING, position_s=1.0, duration_s=16, buffer_s=8.0,
                             bitrate_kbps=3000, throughput_kbps=20000, oca="oca-1")
     obs.on_snapshot(snap)
-    obs.on_event(PlayerEvent("segment", 1.0, {"media": "video", "index": 0, "rung": 3, "bytes": 1000, "seconds": 0.1,
-                                              "oca": "oca-1", "throughput_kbps": 80.0, "bitrate_kbps": 3000.0,
-                                              "start_s": 0.0, "duration_s": 4.0}))
-    obs.on_event(PlayerEvent("failover", 2.0, {"from_oca": "oca-1", "to_oca": "oca-2",
-                                               "reason": "connection failed: http://127.0.0.1:9/x", "cost_ms": 40.0}))
+    obs.on_event(SegmentFetched(1.0, media="video", index=0, rung=3, bytes=1000, seconds=0.1, ttfb_s=0.0,
+                                oca="oca-1", throughput_kbps=80.0, bitrate_kbps=3000.0, start_s=0.0, duration_s=4.0))
+    obs.on_event(Failover(2.0, from_oca="oca-1", to_oca="oca-2", reason="connection failed: http://127.0.0.1:9/x",
+                          cost_ms=40.0))
     clock.advance(11)
     obs.on_snapshot(snap)
     headers = req2.extra_headers(type("T", (), {"label": "video 1 @ 3", "url": "v/1.m4s"})())

@@ -10,7 +10,8 @@ from PIL import Image
 
 from marquee.errors import NetworkError
 from player.control import EventCallback, PlayRequest, SnapshotCallback
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent, TrackInfo
+from player.events import PlaybackSnapshot, PlaybackState, TrackInfo
+from tests.event_factory import event
 from ui.catalog import Episode, OcaInfo, PlaybackInfo, Profile, Row, Season, Tile, TitleDetail
 
 GENRES = ("Drama", "Comedy", "Thriller", "Sci-Fi", "Documentary", "Animation")
@@ -106,7 +107,7 @@ class FakeEngine:
         t.join()
 
     def emit_event(self, kind: str, **data: object) -> None:
-        t = threading.Thread(target=self.on_event, args=(PlayerEvent(kind, 0.0, dict(data)),))
+        t = threading.Thread(target=self.on_event, args=(event(kind, **data),))
         t.start()
         t.join()
 

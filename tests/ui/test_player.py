@@ -258,3 +258,49 @@ def test_back_from_the_player_to_the_downloads_page_reloads_it(qtbot, window, en
     win.show_page(win.player)  # as play_download does
     win.go_back()
     assert win.current() is win.downloads and reloads == [1]
+
+
+def test_a_start_that_raises_leaves_starting_for_a_plain_error(qtbot, make_ctx, home) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: the engine lost the exception of a failed start; the UI said "Starting…" forever."""
+    from player.engine import PlaybackEngine
+    from tests.ui.fakes import FakeSource
+    from ui.app import create_context, create_window
+
+    made: list[PlaybackEngine] = []
+
+    def broken_output(on_output_event):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no video output")
+
+    def factory(on_snapshot, on_event):  # type: ignore[no-untyped-def]
+        engine = PlaybackEngine(broken_output, on_snapshot=on_snapshot, on_event=on_event)
+        made.append(engine)
+        return EngineParts(engine, None, "real engine, broken output")
+
+    ctx = create_context(FakeSource(), engine_factory=factory, artwork_dir=home / "artwork",
+                         settings_path=home / "settings.toml", state_path=home / "ui-state.json")
+    win = create_window(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: len(win.picker.buttons) == 3, timeout=5000)
+        win.picker.buttons[0].click()
+        win.open_title(Tile("t101", "x"))
+        qtbot.waitUntil(lambda: win.title_page.detail is not None, timeout=5000)
+        win.title_page.play_button.click()
+        qtbot.waitUntil(lambda: win.player.card_text.text() == "Playback failed unexpectedly.", timeout=5000)
+        assert win.player.retry_button.isVisible()
+        assert win.player.bridge.last.state == PlaybackState.ERROR
+    finally:
+        ctx.artwork.shutdown()
+        ctx.tasks.wait_idle(3000)
+        win.player.bridge.close()
+
+
+def test_stats_overlay_shows_the_rung_on_screen_apart_from_the_rung_fetched(qtbot, window, engines) -> None:  # type: ignore[no-untyped-def]
+    """The README screenshot said "Rung 6/6, 426×240" over a 240p frame: fetching and showing differ."""
+    ctx, win, player, eng = _playing(qtbot, window, engines)
+    player.toggle_stats()
+    eng._publish(rung=5, rung_count=6, bitrate_kbps=5000.0, fetch_resolution=(1920, 1080),
+                 shown_rung=0, shown_bitrate_kbps=400.0, resolution=(426, 240))
+    qtbot.waitUntil(lambda: player.stats.values["Fetching"].text() == "rung 6/6 · 1920×1080 · 5,000 kb/s")
+    assert player.stats.values["On screen"].text() == "rung 1/6 · 426×240 · 400 kb/s"

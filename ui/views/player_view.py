@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from player.events import PlaybackSnapshot, PlaybackState, PlayerEvent
+from player.events import Failover, PlaybackError, PlaybackSnapshot, PlaybackState, PlayerEvent, Switch
 from ui.bridge import PlaybackBridge
 from ui.catalog import Episode, PlaybackInfo, TitleDetail, format_clock
 from ui.context import AppContext
@@ -366,10 +366,10 @@ class PlayerView(QWidget):
 
     def _on_event(self, ev: PlayerEvent) -> None:
         self.history.note(ev)
-        if self.stats is not None and ev.kind in ("switch", "failover"):
+        if self.stats is not None and isinstance(ev, (Switch, Failover)):
             self.stats.update_snapshot(self.bridge.last, self.bridge.description)
-        if ev.kind == "error" and not ev.data.get("recoverable", True):
-            self._show_card(str(ev.data.get("message") or "Playback failed."), retry=True)
+        if isinstance(ev, PlaybackError) and not ev.recoverable:
+            self._show_card(ev.message or "Playback failed.", retry=True)
 
     def _show_card(self, text: str, retry: bool) -> None:
         self.card_text.setText(text)

@@ -29,7 +29,8 @@ class StatsOverlay(QWidget):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
         self.values: dict[str, QLabel] = {}
-        names = ("Engine", "State", "Rung", "Resolution", "Bitrate", "Throughput", "Buffer", "OCA",
+        # On screen and being fetched are different rungs for a buffer's length after a switch.
+        names = ("Engine", "State", "On screen", "Fetching", "Throughput", "Buffer", "OCA",
                  "Dropped frames", "Last switch", "Last failover")
         for i, name in enumerate(names):
             grid.addWidget(QLabel(name, objectName="StatLabel"), i, 0)
@@ -70,10 +71,8 @@ class StatsOverlay(QWidget):
         v = self.values
         v["Engine"].setText(engine or "–")
         v["State"].setText(str(getattr(snap.state, "value", snap.state)))
-        v["Rung"].setText(f"{snap.rung + 1} / {snap.rung_count}" if snap.rung >= 0 else "–")
-        w, h = snap.resolution
-        v["Resolution"].setText(f"{w}×{h}" if w else "–")
-        v["Bitrate"].setText(f"{snap.bitrate_kbps:,.0f} kb/s" if snap.bitrate_kbps else "–")
+        v["On screen"].setText(_rung_line(snap.shown_rung, snap.rung_count, snap.resolution, snap.shown_bitrate_kbps))
+        v["Fetching"].setText(_rung_line(snap.rung, snap.rung_count, snap.fetch_resolution, snap.bitrate_kbps))
         v["Throughput"].setText(f"{snap.throughput_kbps:,.0f} kb/s" if snap.throughput_kbps else "–")
         v["Buffer"].setText(f"{snap.buffer_s:.1f} s")
         v["OCA"].setText(snap.oca or "–")
@@ -85,3 +84,13 @@ class StatsOverlay(QWidget):
             self.buffer_curve.setData(xs, buf)
             self.bitrate_curve.setData(xs, rate)
             self.throughput_curve.setData(xs, thr)
+
+
+def _rung_line(rung: int, count: int, size: tuple[int, int], kbps: float) -> str:
+    """``rung 6/6 · 1920×1080 · 5,000 kb/s``; the parts not known yet are left out."""
+    parts = [f"rung {rung + 1}/{count}"] if rung >= 0 else []
+    if size[0]:
+        parts.append(f"{size[0]}×{size[1]}")
+    if kbps:
+        parts.append(f"{kbps:,.0f} kb/s")
+    return " · ".join(parts) or "–"
