@@ -6,14 +6,15 @@ Runs on one asyncio loop. Pause, resume and delete are journal state changes: th
 loop polls the journal, so a ``marquee download pause`` from another process and the
 UI's button act the same way. Disk space is checked before a title starts and watched
 while it is written (``_PackSpace``); ENOSPC (or too little space) pauses the title with a
-clear message, and what was written but not recorded is cut off the pack.
+clear message, and what was written but not recorded is cut off the pack. A title stopped
+by a full disk (even one whose "paused" cannot be written: the journal cannot grow either)
+is tried again on a schedule or once the space is back (``downloads.disk``), never at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import errno
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Awaitable, Callable
 
 import httpx
 
+from downloads.disk import DISK_FULL_MESSAGE, DiskFull, Hold, RetrySchedule, as_disk_full, is_disk_full, next_hold
 from downloads.journal import DownloadRow, FileRow, Journal, Totals
 from downloads.storage import AtomicWriter, FileWriter, Pack, TitleFiles, free_space
 from drm.crypto import seal_into
@@ -48,7 +50,11 @@ class DownloadSettings:
     space_check_bytes: int = 32 << 20  # with room to spare, the free space is looked at every this many bytes
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
+    idle_poll_s: float = 1.0  # nothing downloading (e.g. every title waits for disk space): look less often
     speed_window_s: float = 5.0
+    retry_disk_full: bool = True  # a running manager retries titles a full disk stopped (False: they stay paused)
+    wait_for_space: bool = False  # run() without ``forever`` keeps running while such titles wait (the worker)
+    disk_retry: RetrySchedule = RetrySchedule()
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,7 @@ class DownloadProgress:
         return asdict(self)
 
 
-class DiskFull(StorageError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, code="disk_full",
-                         user_message="The disk is full: the download is paused. Free some space, then resume it.")
+__all__ = ["DiskFull", "DownloadManager", "DownloadProgress", "DownloadSettings"]
 
 
 def _mb(n: float) -> str:
@@ -103,6 +106,8 @@ class DownloadManager:
         self._turns = _Turns(settings.parallel_titles)
         self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
+        self.holds: dict[str, Hold] = {}  # titles a full disk stopped: not started again before their time
+        self._tried: dict[str, Hold] = {}  # ...and the last hold of those tried again (the schedule goes on)
         self.wakeup = asyncio.Event()
         # Sealed bytes go here, then straight into a pack: one buffer, reused (the loop stores
         # one file at a time), so sealing never touches fresh memory.
@@ -122,16 +127,18 @@ class DownloadManager:
                     if did in self._active and did not in self._stopping:
                         self._stopping.add(did)
                         self._active[did].cancel()
-                queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
-                waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
+                queued = await asyncio.to_thread(self._startable, only)
+                waiting = [r for r in queued if r.id not in self._active]
                 for row in waiting[: max(0, 2 * self.settings.parallel_titles - len(self._active))]:
                     task = asyncio.create_task(self._download(row, self._turns.admit()), name=f"download {row.id}")
                     task.add_done_callback(lambda _: self.wakeup.set())
                     self._active[row.id] = task
-                if not self._active and not waiting and not forever:
+                held = self.settings.wait_for_space and any(only is None or h in only for h in self.holds)
+                if not self._active and not waiting and not forever and not held:
                     return
                 try:
-                    await asyncio.wait_for(self.wakeup.wait(), self.settings.poll_s)
+                    await asyncio.wait_for(self.wakeup.wait(),
+                                           self.settings.poll_s if self._active else self.settings.idle_poll_s)
                 except asyncio.TimeoutError:
                     pass
         finally:
@@ -146,8 +153,60 @@ class DownloadManager:
             if task.done():
                 del self._active[did]
                 self._stopping.discard(did)
-                if not task.cancelled() and task.exception() is not None:
-                    log.error("download %s crashed", did, exc_info=task.exception())
+                if not task.cancelled() and task.exception() is not None:  # never restarted at once
+                    self._hold(did, f"crashed: {task.exception()!r}")
+
+    def _startable(self, only: set[str] | None) -> list[DownloadRow]:
+        """In a worker thread: the titles to start now. Those a full disk stopped wait for
+        their hold (a retry time, or the space back); when it is due, one stopped as
+        "paused" (its message says why) is queued again."""
+        now = self.clock.monotonic()
+        rows = self.journal.in_state("queued", "downloading", "paused")
+        out = []
+        for row in rows:
+            if only is not None and row.id not in only:
+                continue
+            disk_paused = row.state == "paused" and row.message == DISK_FULL_MESSAGE
+            if row.state == "paused" and not (disk_paused and self.settings.retry_disk_full):
+                continue
+            hold = self.holds.get(row.id)
+            if hold is None and disk_paused:
+                hold = self.holds[row.id] = Hold(0, now, self._need(row.id))
+            if hold is not None:
+                if not self.settings.retry_disk_full or not hold.due(now, self._free()):
+                    continue
+                if disk_paused:
+                    try:
+                        self.journal.set_state(row.id, "queued", self.clock.wall(), only_from=("paused",))
+                    except Exception as exc:
+                        self._hold(row.id, f"cannot queue it again: {exc}")
+                        continue
+                self._tried[row.id] = self.holds.pop(row.id)
+                log.info("download %s: trying again after a full disk", row.id)
+            out.append(row)
+        return out
+
+    def _free(self) -> int | None:
+        try:
+            return self.space(self.root)
+        except OSError:
+            return None
+
+    def _need(self, did: str) -> int:
+        """The free space a title stopped by a full disk waits for before it is tried again."""
+        try:
+            remaining = self.journal.totals(did).est_remaining
+        except Exception:
+            remaining = 0
+        return int(remaining * self.settings.space_factor) + 2 * self.settings.reserve_bytes + (1 << 20)
+
+    def _hold(self, did: str, why: str) -> None:
+        """Stop trying ``did`` until its next retry time (one log line per try, no traceback)."""
+        hold = next_hold(self.holds.get(did) or self._tried.get(did), self.clock.monotonic(), self._need(did), self._free(),
+                         self.settings.disk_retry)
+        self.holds[did] = hold
+        log.warning("download %s stopped (%s); next try in %.0f s or when %s are free", did, why,
+                    hold.retry_at - self.clock.monotonic(), _mb(hold.need_bytes))
 
     def _stopped_by_user(self, running: list[str]) -> list[str]:
         """The titles of ``running`` paused or deleted through the journal (by the UI or another
@@ -167,27 +226,40 @@ class DownloadManager:
     async def _download(self, row: DownloadRow, turn: "_Turn") -> None:
         files = TitleFiles(self.root / row.id)
         try:
-            await self._download_title(row, files, turn)
+            try:
+                await self._download_title(row, files, turn)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_disk_full(exc):
+                    await self._stop_for_disk(row.id, as_disk_full(exc))
+                else:
+                    await self._stop_for(row.id, exc)
         except asyncio.CancelledError:
             raise
-        except DiskFull as exc:
-            log.warning("download %s paused: %s", row.id, exc.message)
-            await self._set(row.id, "paused", exc.user_message)
-        except MarqueeError as exc:
-            log.warning("download %s failed: %s", row.id, exc.message)
-            await self._set(row.id, "failed", exc.user_message)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                await self._set(row.id, "paused", DiskFull(str(exc)).user_message)
-            else:
-                await self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
-                                                  "it is paused: check the download folder, then resume.")
-        except Exception:  # a bug: stop this title (left "downloading", the loop would restart it forever)
-            log.exception("download %s failed unexpectedly", row.id)
-            await self._set(row.id, "failed", "The download stopped because of an internal error; "
-                                              "resume it to try again.")
+        except Exception as exc:  # the stop itself could not be recorded: never restarted in a loop
+            self._hold(row.id, f"cannot record its state: {exc}")
+            self.on_progress(make_progress(row.id, "paused", DISK_FULL_MESSAGE if is_disk_full(exc) else str(exc),
+                                           0, 0, 0, 0, 0.0))
         finally:
             turn.pass_on()  # (when the title ended before its turn) the next one may go
+
+    async def _stop_for_disk(self, did: str, exc: DiskFull) -> None:
+        self._hold(did, f"the disk is full: {exc.message}")
+        await self._set(did, "paused", DISK_FULL_MESSAGE)
+
+    async def _stop_for(self, did: str, exc: Exception) -> None:
+        if isinstance(exc, MarqueeError):
+            log.warning("download %s failed: %s", did, exc.message)
+            await self._set(did, "failed", exc.user_message)
+        elif isinstance(exc, OSError):
+            log.warning("download %s paused: %s", did, exc)
+            await self._set(did, "paused", f"Cannot write the download ({exc.strerror or exc}); "
+                                           "it is paused: check the download folder, then resume.")
+        else:  # a bug: stop this title (left "downloading", the loop would restart it forever)
+            log.error("download %s failed unexpectedly", did, exc_info=exc)
+            await self._set(did, "failed", "The download stopped because of an internal error; "
+                                           "resume it to try again.")
 
     async def _set(self, did: str, state: str, message: str = "") -> None:
         """Move ``did`` to ``state`` (unless the UI paused or deleted it meanwhile); progress event."""
@@ -287,6 +359,7 @@ class DownloadManager:
         est = {f.path: f.est_bytes for f in todo}
 
         def committed(batch: list[Stored]) -> None:
+            self._tried.pop(row.id, None)  # it moves again: a next full disk starts the schedule afresh
             for item in batch:
                 tally.files_done += 1
                 tally.bytes_done += item.stored_bytes
@@ -327,6 +400,8 @@ class DownloadManager:
             await commits.commit()
         except Exception as exc:  # the blobs stay unrecorded: cut off and fetched again next time
             log.warning("download %s: recording finished files failed: %s", did, exc)
+            if is_disk_full(exc):
+                raise as_disk_full(exc) from exc
 
     def _seal_and_store(self, pack: "_PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
@@ -334,7 +409,7 @@ class DownloadManager:
         try:
             offset = pack.append(blob)
         except OSError as exc:  # what got written stays unrecorded: cut off by the clean-up
-            if exc.errno == errno.ENOSPC:
+            if is_disk_full(exc):
                 raise DiskFull(str(exc)) from exc
             raise
         return Stored(relpath, len(blob), len(data), offset)
