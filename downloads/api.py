@@ -145,9 +145,9 @@ class Downloads:
         quality, audio, subtitles = _defaults(quality, audio, subtitles)
         link = self.link()
         with license_lock():  # no other `add` between our reconciliation and our journal row
-            orphans = self.reconcile(link)
             title_id, episode_id = find_title(link.client, target)
             content_id = episode_id or title_id
+            orphans = self.reconcile(link, adopt=content_id)
             existing = self.journal.get(content_id)
             if existing is not None:
                 raise ConfigError(f"{content_id} is already in the downloads ({existing.state})",
@@ -224,13 +224,13 @@ class Downloads:
         self.writer.sync(files.folder)
         return plan, info, files, manifests
 
-    def reconcile(self, link: OnlineLink | None = None) -> dict[str, str]:
+    def reconcile(self, link: OnlineLink | None = None, *, adopt: str | None = None) -> dict[str, str]:
         """At start: send the releases made offline, then compare the service's active licenses
         of this device with the journal. Those the journal does not know (a crash between the
-        license and the journal row) are released, except one per title that has an intent
-        recorded: returned (content id -> license id) so that ``add`` can take it back.
-        Call under ``license_lock`` (an ``add`` in flight holds licenses the journal does
-        not know yet)."""
+        license and the journal row: its intent says so) are released, except the newest one
+        for ``adopt`` (the title being added), returned (content id -> license id) so that
+        ``add`` takes it back instead of counting a new download. Call under ``license_lock``
+        (an ``add`` in flight holds a license the journal does not know yet)."""
         link = link or self.link()
         self.flush_releases()
         try:
@@ -239,18 +239,17 @@ class Downloads:
             log.info("licenses not reconciled (%s)", exc.message)
             return {}
         known = self.journal.license_ids()
-        intents = self.journal.intents()
         mine = [x for x in listed if x.get("device_id") == self.drm.device_id and x.get("state") == "active"
                 and x.get("license_id") not in known]
         keep: dict[str, str] = {}
         for item in sorted(mine, key=lambda x: -float(x.get("issued_at", 0))):
             lid, content = str(item["license_id"]), str(item.get("content_id", ""))
-            if content in intents and content not in keep:
+            if content == adopt and content not in keep:
                 keep[content] = lid
                 continue
             log.info("releasing orphan license %s (%s)", lid, content)
             self._release_or_queue(lid)
-        for content in set(intents) - set(keep):
+        for content in self.journal.intents():  # every trace is accounted for now
             self.journal.drop_intent(content)
         return keep
 

@@ -209,6 +209,7 @@ def _resume(args: argparse.Namespace) -> int:
         d = _open(online)
         d.resume(args.target)
         if args.wait:
+            _reconcile(d)
             _foreground(d, args.target)
             info = d.info(args.target)
             print(f"{info.id} {info.state} {info.percent:.1f}% {info.path}"
@@ -221,8 +222,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from downloads.worker import WorkerLock, license_lock
-    from marquee.errors import MarqueeError
+    from downloads.worker import WorkerLock
 
     with WorkerLock() as lock:
         if not lock.acquired:
@@ -232,15 +232,23 @@ def _run(args: argparse.Namespace) -> int:
         try:
             d = _open(online)
             d.settings = dataclasses.replace(d.settings, wait_for_space=True)  # waits, idle, for space
-            try:
-                with license_lock(wait_s=5.0):
-                    d.reconcile()
-            except MarqueeError as exc:  # offline, or an `add` in flight: the next start does it
-                print(f"licenses not reconciled: {exc.message}", file=sys.stderr)
+            _reconcile(d)
             d.run_blocking(on_progress=_progress_printer(quiet=not sys.stderr.isatty()))
         finally:
             online.close()
     return 0
+
+
+def _reconcile(d: Any) -> None:
+    """Release the licenses a crash left behind (``Downloads.reconcile``); best effort."""
+    from downloads.worker import license_lock
+    from marquee.errors import MarqueeError
+
+    try:
+        with license_lock(wait_s=5.0):
+            d.reconcile()
+    except MarqueeError as exc:  # offline, a full disk, or an `add` in flight: the next start does it
+        print(f"licenses not reconciled: {exc.message}", file=sys.stderr)
 
 
 def _foreground(d: Any, did: str) -> None:

@@ -226,27 +226,27 @@ class DownloadManager:
     async def _download(self, row: DownloadRow, turn: "_Turn") -> None:
         files = TitleFiles(self.root / row.id)
         try:
-            try:
-                await self._download_title(row, files, turn)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if is_disk_full(exc):
-                    await self._stop_for_disk(row.id, as_disk_full(exc))
-                else:
-                    await self._stop_for(row.id, exc)
+            await self._download_title(row, files, turn)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the stop itself could not be recorded: never restarted in a loop
-            self._hold(row.id, f"cannot record its state: {exc}")
-            self.on_progress(make_progress(row.id, "paused", DISK_FULL_MESSAGE if is_disk_full(exc) else str(exc),
-                                           0, 0, 0, 0, 0.0))
+        except Exception as exc:
+            disk = is_disk_full(exc)
+            if disk:  # held before anything else: whatever happens next, no restart at once
+                self._hold(row.id, f"the disk is full: {as_disk_full(exc).message}")
+            try:
+                if disk:
+                    await self._set(row.id, "paused", DISK_FULL_MESSAGE)
+                else:
+                    await self._stop_for(row.id, exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as record_exc:  # the stop itself could not be recorded
+                if not disk:
+                    self._hold(row.id, f"cannot record its state: {record_exc}")
+                self.on_progress(make_progress(row.id, "paused", DISK_FULL_MESSAGE if disk else str(record_exc),
+                                               0, 0, 0, 0, 0.0))
         finally:
             turn.pass_on()  # (when the title ended before its turn) the next one may go
-
-    async def _stop_for_disk(self, did: str, exc: DiskFull) -> None:
-        self._hold(did, f"the disk is full: {exc.message}")
-        await self._set(did, "paused", DISK_FULL_MESSAGE)
 
     async def _stop_for(self, did: str, exc: Exception) -> None:
         if isinstance(exc, MarqueeError):
