@@ -29,12 +29,15 @@ class TrustedTimeStore:
         return mark, problem
 
     def save(self, mark: SealedMark) -> SealedMark:
-        """Store ``mark`` with the next sequence number (``OSError``/``DiskFull``: not saved)."""
+        """Store ``mark`` with the next sequence number (``OSError``: the file was not saved)."""
         journal_seq = self.file.open_seq(self.journal.meta(SEQ_KEY)) or 0
         saved = SealedMark(mark.time, max(mark.seq, journal_seq if journal_seq < 1 << 62 else 0) + 1,
                            {k: v for k, v in mark.played.items() if k in self.journal.license_ids()})
         self.file.save_sealed(saved)
-        self.journal.set_meta(SEQ_KEY, self.file.seal_seq(saved.seq))
+        try:
+            self.journal.set_meta(SEQ_KEY, self.file.seal_seq(saved.seq))
+        except Exception as exc:  # the file ahead of the journal is fine (never read as stale)
+            log.warning("cannot record the trusted-time sequence in the journal: %s", exc)
         return saved
 
     def observe_service_time(self, server_time: float, wall: float) -> SealedMark:

@@ -18,6 +18,7 @@ journal column and the mark must agree; a broken seal counts as "played at issue
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
@@ -32,7 +33,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from drm.policy import TOLERANCE_S, TrustedTime
 
 _AAD = b"marquee-trusted-time-v1"
-SEQ_KEY = "trusted_time_seq"  # the journal's copy of the mark's sequence number
+SEQ_KEY = "trusted_time_seq"
+_BLOCK = 4096  # the journal's copy of the mark's sequence number
 
 
 @dataclass(frozen=True)
@@ -76,21 +78,30 @@ class TimeMarkFile:
                                     {} if sealed is None else sealed.played))
 
     def save_sealed(self, mark: SealedMark) -> None:
-        """Write ``mark`` atomically (tmp, fsync, rename); ``OSError`` (ENOSPC) leaves the old one."""
+        """Write ``mark`` atomically (tmp, fsync, rename). On a full disk, over the old file in
+        place: the body is padded to whole 4 KiB blocks, so the same size needs no new block
+        (a write torn by a crash then fails authentication: closed, not open)."""
         nonce = os.urandom(12)
         body = json.dumps({"high_water": mark.time.high_water, "server_time": mark.time.server_time,
                            "rollback_at": mark.time.rollback_at, "seq": mark.seq, "played": dict(mark.played)}).encode()
+        body = body.ljust(-(-(len(body) + 28) // _BLOCK) * _BLOCK - 28)  # JSON ignores the trailing blanks
+        blob = nonce + self._aead.encrypt(nonce, body, _AAD)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         try:
             with open(tmp, "wb") as fh:
-                fh.write(nonce + self._aead.encrypt(nonce, body, _AAD))
+                fh.write(blob)
                 fh.flush()
                 os.fsync(fh.fileno())
             tmp.replace(self.path)
-        except OSError:
+        except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise
+            if exc.errno != errno.ENOSPC or not self.path.exists() or self.path.stat().st_size != len(blob):
+                raise
+            with open(self.path, "r+b") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
 
     # -------------------------------------------------------------- seals kept elsewhere
     def _mac(self, text: str) -> str:

@@ -58,8 +58,8 @@ def attach(engine: Any, *, service_url: str | None, telemetry_enabled: bool, cli
     if telemetry_enabled and service_url:
         try:
             tele = Telemetry(http_upload(service_url))
-        except StorageError as exc:  # a full disk: streaming needs no disk, so play without telemetry
-            log.warning("telemetry off for this playback: %s", exc.message)
+        except (StorageError, OSError) as exc:  # a full disk: streaming needs no disk, so play without telemetry
+            log.warning("telemetry off for this playback: %s", exc)
     if tele is not None:
         observers.append(PlaybackTelemetry(tele.record, cmcd=cmcd, network=network))
         closers.append(tele.close)
