@@ -31,7 +31,7 @@ from downloads.plan import plan_download
 from downloads.plan_hls import plan_download_hls
 from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
 from downloads.trusted import TrustedTimeStore
-from downloads.worker import license_lock
+from downloads.worker import WorkerLock, license_lock
 from drm.crypto import open_range, seal
 from drm.errors import DownloadDamaged
 from drm.policy import LicenseTimes, remaining
@@ -271,7 +271,25 @@ class Downloads:
                                writer=self.writer, space=self.space, on_progress=on_progress)
 
     async def run(self, *, only: set[str] | None = None, forever: bool = False,
-                  on_progress: Callable[[DownloadProgress], None] | None = None) -> None:
+                  on_progress: Callable[[DownloadProgress], None] | None = None, locked: bool = False) -> None:
+        """Download what is queued. One process downloads per home (``downloads.lock``): unless
+        the caller holds it (``locked``), it is taken here; when another process has it, a
+        ``forever`` run (the app) waits for it, idle, and any other run returns at once."""
+        if locked:
+            await self._run(only, forever, on_progress)
+            return
+        while True:
+            with WorkerLock() as lock:
+                if lock.acquired:
+                    await self._run(only, forever, on_progress)
+                    return
+            if not forever:
+                log.info("another process is downloading for this home: nothing done here")
+                return
+            await asyncio.sleep(5 * self.settings.idle_poll_s)
+
+    async def _run(self, only: set[str] | None, forever: bool,
+                   on_progress: Callable[[DownloadProgress], None] | None) -> None:
         from player.engine import http_client
 
         # Requests in flight never exceed parallel_titles x parallel_segments (+2 while a

@@ -233,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
             d = _open(online)
             d.settings = dataclasses.replace(d.settings, wait_for_space=True)  # waits, idle, for space
             _reconcile(d)
-            d.run_blocking(on_progress=_progress_printer(quiet=not sys.stderr.isatty()))
+            d.run_blocking(on_progress=_progress_printer(quiet=not sys.stderr.isatty()), locked=True)
         finally:
             online.close()
     return 0
@@ -264,7 +264,7 @@ def _foreground(d: Any, did: str) -> None:
     while True:
         with WorkerLock() as lock:
             if lock.acquired:
-                d.run_blocking(only={did}, on_progress=show)
+                d.run_blocking(only={did}, on_progress=show, locked=True)
                 return
         if not said:
             print(f"{did}: another Marquee process is downloading; following it", file=sys.stderr)
