@@ -225,33 +225,10 @@ class Downloads:
         return plan, info, files, manifests
 
     def reconcile(self, link: OnlineLink | None = None, *, adopt: str | None = None) -> dict[str, str]:
-        """At start: send the releases made offline, then compare the service's active licenses
-        of this device with the journal. Those the journal does not know (a crash between the
-        license and the journal row: its intent says so) are released, except the newest one
-        for ``adopt`` (the title being added), returned (content id -> license id) so that
-        ``add`` takes it back instead of counting a new download. Call under ``license_lock``
-        (an ``add`` in flight holds a license the journal does not know yet)."""
-        link = link or self.link()
-        self.flush_releases()
-        try:
-            listed = link.list_licenses()
-        except NetworkError as exc:
-            log.info("licenses not reconciled (%s)", exc.message)
-            return {}
-        known = self.journal.license_ids()
-        mine = [x for x in listed if x.get("device_id") == self.drm.device_id and x.get("state") == "active"
-                and x.get("license_id") not in known]
-        keep: dict[str, str] = {}
-        for item in sorted(mine, key=lambda x: -float(x.get("issued_at", 0))):
-            lid, content = str(item["license_id"]), str(item.get("content_id", ""))
-            if content == adopt and content not in keep:
-                keep[content] = lid
-                continue
-            log.info("releasing orphan license %s (%s)", lid, content)
-            self._release_or_queue(lid)
-        for content in self.journal.intents():  # every trace is accounted for now
-            self.journal.drop_intent(content)
-        return keep
+        """At start: release the licenses a crash left behind (``downloads.licenses.reconcile``)."""
+        from downloads.licenses import reconcile
+
+        return reconcile(self, link or self.link(), adopt=adopt)
 
     async def _sources(self, row: DownloadRow) -> Sources:
         link = self.link()

@@ -5,7 +5,7 @@ appended to the title's pack (``downloads.storage``), recorded once durable; pro
 Runs on one asyncio loop. Pause, resume and delete are journal state changes: the run
 loop polls the journal, so a ``marquee download pause`` from another process and the
 UI's button act the same way. Disk space is checked before a title starts and watched
-while it is written (``_PackSpace``); ENOSPC (or too little space) pauses the title with a
+while it is written (``PackSpace``); ENOSPC (or too little space) pauses the title with a
 clear message, and what was written but not recorded is cut off the pack. A title stopped
 by a full disk (even one whose "paused" cannot be written: the journal cannot grow either)
 is tried again on a schedule or once the space is back (``downloads.disk``), never at once.
@@ -24,6 +24,7 @@ import httpx
 
 from downloads.disk import DISK_FULL_MESSAGE, DiskFull, Hold, RetrySchedule, as_disk_full, is_disk_full, next_hold
 from downloads.journal import DownloadRow, FileRow, Journal, Totals
+from downloads.pipeline import GroupCommit, PackSpace, Stored, Tally, Turn, Turns, to_the_end
 from downloads.storage import AtomicWriter, FileWriter, Pack, TitleFiles, free_space
 from drm.crypto import seal_into
 from marquee.clock import Clock
@@ -77,6 +78,7 @@ class DownloadProgress:
 
 
 __all__ = ["DiskFull", "DownloadManager", "DownloadProgress", "DownloadSettings"]
+_Turns, _to_the_end = Turns, to_the_end  # (older names, used by the tests)
 
 
 def _mb(n: float) -> str:
@@ -103,7 +105,7 @@ class DownloadManager:
         # disk space, content key, pack, playback URLs: ~10-20 ms) and wait for their turn. Without
         # that look-ahead the network sat idle 15-20% of the time between short episodes
         # (measured in benchmarks/downloads.py).
-        self._turns = _Turns(settings.parallel_titles)
+        self._turns = Turns(settings.parallel_titles)
         self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
         self.holds: dict[str, Hold] = {}  # titles a full disk stopped: not started again before their time
@@ -223,7 +225,7 @@ class DownloadManager:
         return stopped
 
     # ---------------------------------------------------------------- a title
-    async def _download(self, row: DownloadRow, turn: "_Turn") -> None:
+    async def _download(self, row: DownloadRow, turn: "Turn") -> None:
         files = TitleFiles(self.root / row.id)
         try:
             await self._download_title(row, files, turn)
@@ -273,7 +275,7 @@ class DownloadManager:
         self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
         return self.progress(did)
 
-    async def _download_title(self, row: DownloadRow, files: TitleFiles, turn: "_Turn") -> None:
+    async def _download_title(self, row: DownloadRow, files: TitleFiles, turn: "Turn") -> None:
         todo, totals, key, pack = await self._prepared(row, files)
         if pack is not None:
             try:
@@ -282,7 +284,7 @@ class DownloadManager:
                                   self._fetch_event(row.id), refresh=refresh)
                 await self._fetch_all(row, fetcher, key, todo, totals, pack, turn)
             finally:
-                await _to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
+                await to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
 
         def complete() -> DownloadProgress | None:
             left = self.journal.files(row.id, done=False)
@@ -295,13 +297,13 @@ class DownloadManager:
             self.on_progress(progress)
 
     async def _prepared(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes,
-                                                                           "_PackSpace | None"]:
+                                                                           "PackSpace | None"]:
         """``_prepare`` in a worker thread; a pause arriving meanwhile closes the pack it opens."""
         task = asyncio.ensure_future(asyncio.to_thread(self._prepare, row, files))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            def close(done: asyncio.Future[tuple[list[FileRow], Totals, bytes, _PackSpace | None]]) -> None:
+            def close(done: asyncio.Future[tuple[list[FileRow], Totals, bytes, PackSpace | None]]) -> None:
                 pack = None if done.cancelled() or done.exception() else done.result()[3]
                 if pack is not None:
                     pack.pack.close()
@@ -309,9 +311,9 @@ class DownloadManager:
             task.add_done_callback(close)
             raise
 
-    def _open_pack(self, did: str, files: TitleFiles) -> "_PackSpace":
+    def _open_pack(self, did: str, files: TitleFiles) -> "PackSpace":
         end = self.journal.pack_end(did)
-        return _PackSpace(self.writer.open_pack(files.pack, end), end, lambda: self.space(files.folder),
+        return PackSpace(self.writer.open_pack(files.pack, end), end, lambda: self.space(files.folder),
                           self.settings.reserve_bytes, self.settings.space_check_bytes)
 
     def _close_pack(self, did: str, pack: Pack) -> None:
@@ -322,7 +324,7 @@ class DownloadManager:
         finally:
             pack.close()
 
-    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes, "_PackSpace | None"]:
+    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes, "PackSpace | None"]:
         """In a worker thread: clear what a crash left behind, check the disk space; when there
         is something to fetch, open the content key and the pack."""
         files.ensure()
@@ -341,7 +343,7 @@ class DownloadManager:
         return todo, totals, key, self._open_pack(row.id, files)
 
     async def _fetch_all(self, row: DownloadRow, fetcher: Fetcher, key: bytes, todo: list[FileRow], totals: Totals,
-                         pack: "_PackSpace", turn: "_Turn") -> None:
+                         pack: "PackSpace", turn: "Turn") -> None:
         """The pipeline of one title, all on the event loop: fetch (``parallel_segments`` at a
         time), seal and write into the pack, and batched commits in a worker thread: one pack
         fdatasync and one journal transaction for the files stored in the last
@@ -355,7 +357,7 @@ class DownloadManager:
         held until its file is stored and, past ``commit_files``, committed: unflushed data
         stays bounded, so the kernel never throttles the loop's writes."""
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
-        tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
+        tally = Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
         est = {f.path: f.est_bytes for f in todo}
 
         def committed(batch: list[Stored]) -> None:
@@ -367,7 +369,7 @@ class DownloadManager:
                 self._note_bytes(row.id, item.stored_bytes)
             self.on_progress(self._progress(row.id, "downloading", tally))
 
-        commits = _GroupCommit(self.journal, pack.pack, row.id, committed)
+        commits = GroupCommit(self.journal, pack.pack, row.id, committed)
 
         async def one(f: FileRow) -> None:
             async with fetch_gate:
@@ -391,9 +393,9 @@ class DownloadManager:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await _to_the_end(self._settle(row.id, commits))
+            await to_the_end(self._settle(row.id, commits))
 
-    async def _settle(self, did: str, commits: "_GroupCommit") -> None:
+    async def _settle(self, did: str, commits: "GroupCommit") -> None:
         """What is written is recorded (even on pause), whole (``_to_the_end``): the caller then
         cuts what is not off the pack, and a cut made while a commit runs could drop recorded blobs."""
         try:
@@ -403,7 +405,7 @@ class DownloadManager:
             if is_disk_full(exc):
                 raise as_disk_full(exc) from exc
 
-    def _seal_and_store(self, pack: "_PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
+    def _seal_and_store(self, pack: "PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
         blob = seal_into(self._sealed, key, label, data)
         try:
@@ -439,162 +441,10 @@ class DownloadManager:
     def progress(self, did: str) -> DownloadProgress:
         return progress_of(self.journal, did, self._speed_bps(did))
 
-    def _progress(self, did: str, state: str, tally: "_Tally") -> DownloadProgress:
+    def _progress(self, did: str, state: str, tally: "Tally") -> DownloadProgress:
         """From the running title's counters: no journal query on the event loop per file."""
         return make_progress(did, state, "", tally.files, tally.files_done, tally.bytes_done, tally.est_remaining,
                              self._speed_bps(did))
-
-
-async def _to_the_end(work: Awaitable[None]) -> None:
-    """Await ``work`` to its end even if the caller is cancelled meanwhile (a pause arriving
-    twice), then pass the cancellation on."""
-    task = asyncio.ensure_future(work)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
-    task.result()
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A file sealed and written into the pack at ``offset``; not yet flushed nor recorded."""
-
-    path: str
-    stored_bytes: int
-    plain_bytes: int
-    offset: int
-
-
-class _PackSpace:
-    """The title's pack being written: blobs go at its end, and the free space is looked at
-    again once the room seen last time is used (at most every ``check_bytes``: a statvfs per
-    file would cost more than it tells), keeping ``reserve`` bytes free."""
-
-    def __init__(self, pack: Pack, end: int, free: Callable[[], int], reserve: int, check_bytes: int) -> None:
-        self.pack = pack
-        self._end = end
-        self._free, self._reserve, self._check_bytes = free, reserve, check_bytes
-        self._unchecked = 0  # bytes written since the free space was last looked at...
-        self._allowance = 0  # ...and how much could be written then before looking again
-
-    def append(self, blob: bytes | memoryview) -> int:
-        """Write ``blob`` at the end; its offset. ``DiskFull`` when it would eat the reserve."""
-        if self._unchecked + len(blob) > self._allowance:
-            need = len(blob) + self._reserve
-            free = self._free()
-            if free < need:
-                raise DiskFull(f"{_mb(free)} free, {_mb(need)} needed")
-            self._allowance, self._unchecked = min(self._check_bytes, free - self._reserve), 0
-        offset = self._end
-        self.pack.write_at(offset, blob)
-        self._end += len(blob)
-        self._unchecked += len(blob)
-        return offset
-
-
-class _Turns:
-    """``slots`` titles fetch at once, taking turns in the order they were admitted: a title that
-    got ready sooner does not overtake one queued before it, and one that ends (or is paused)
-    before its turn lets the next one go."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = max(1, slots)
-        self._queue: collections.deque[_Turn] = collections.deque()  # admitted, not yet fetching nor gone
-
-    def admit(self) -> "_Turn":
-        turn = _Turn(self)
-        self._queue.append(turn)
-        return turn
-
-    def _wake(self) -> None:
-        """Let the first title in line go, if a slot is free."""
-        if self._queue and self._free > 0:
-            self._queue[0].wake()
-
-
-class _Turn:
-    """One title's turn: ``async with`` waits for it and holds a slot; ``pass_on`` (safe to
-    call twice) takes the title out of the line when it ends without fetching."""
-
-    def __init__(self, turns: _Turns) -> None:
-        self._turns = turns
-        self._waiter: asyncio.Future[None] | None = None
-
-    def wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def __aenter__(self) -> None:
-        turns = self._turns
-        try:
-            while not (turns._queue and turns._queue[0] is self and turns._free > 0):
-                self._waiter = asyncio.get_running_loop().create_future()
-                await self._waiter
-            turns._free -= 1
-        finally:
-            self.pass_on()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._turns._free += 1
-        self._turns._wake()
-
-    def pass_on(self) -> None:
-        if self in self._turns._queue:
-            self._turns._queue.remove(self)
-            self._turns._wake()
-
-
-@dataclass
-class _Tally:
-    files: int
-    files_done: int
-    bytes_done: int
-    est_remaining: int
-
-
-class _GroupCommit:
-    """Records stored files in the journal: one pack flush (fdatasync: the blobs written so
-    far become durable) and then one transaction for everything stored since the last
-    commit. A file is recorded only after a flush that followed its write."""
-
-    def __init__(self, journal: Journal, pack: Pack, did: str, on_commit: Callable[[list[Stored]], None]) -> None:
-        self.journal = journal
-        self.pack = pack
-        self.did = did
-        self.on_commit = on_commit
-        self.pending: dict[str, Stored] = {}
-        self.recorded: set[str] = set()
-        self.lock = asyncio.Lock()
-
-    def add(self, item: Stored) -> None:
-        if item.path not in self.recorded:
-            self.pending[item.path] = item
-
-    async def commit(self) -> None:
-        """Returns once everything added before the call is recorded (by this call or by the
-        commit that was running when it was made)."""
-        async with self.lock:
-            if not self.pending:
-                return
-            batch = list(self.pending.values())
-            self.pending.clear()
-            # Whole even if cancelled: a commit left running in its thread after the lock is
-            # released could record blobs the clean-up has just cut off the pack.
-            await _to_the_end(self._record(batch))
-
-    async def _record(self, batch: list[Stored]) -> None:
-        await asyncio.to_thread(self._commit, batch)
-        self.recorded.update(item.path for item in batch)
-        self.on_commit(batch)
-
-    def _commit(self, batch: list[Stored]) -> None:
-        self.pack.flush()
-        self.journal.mark_done_many(self.did, [(i.path, i.stored_bytes, i.plain_bytes, i.offset) for i in batch])
 
 
 def make_progress(did: str, state: str, message: str, files: int, files_done: int, bytes_done: int,

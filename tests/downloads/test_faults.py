@@ -147,8 +147,11 @@ def test_full_disk_mid_file_then_at_zero_bytes_stops_without_a_loop_and_resumes(
     d.journal.set_state = full
     manager = d.manager(_client(), on_progress=lambda p: None)
     start = len(caplog.records)
+    cpu0, t0 = time.process_time(), time.monotonic()
     with caplog.at_level("WARNING", logger="marquee.downloads"):
-        asyncio.run(_run_for(manager, 1.5))
+        asyncio.run(_run_for(manager, 2.0))
+    busy = (time.process_time() - cpu0) / (time.monotonic() - t0)
+    assert busy < 0.25, f"{busy:.0%} of a core while the title waits (it was 100% in a restart loop)"
     tries = [r for r in caplog.records[start:] if "stopped" in r.getMessage()]
     assert len(tries) == 1 and not any(r.exc_info for r in caplog.records)  # one line, no traceback
     assert FILM in manager.holds and "rollback" not in caplog.text
@@ -296,12 +299,12 @@ def _check_later(counter: OcaBytes, recorded: set[str], before: dict[str, int]) 
 
 @pytest.mark.slow
 def test_seeded_kill_9_runs_fetch_nothing_twice_beyond_the_tail(svc, tmp_path):
-    """``KILL_RUNS`` seeds (2 here; ``benchmarks/download_kills.py`` runs 10 and prints the table)."""
+    """``KILL_RUNS`` seeds (1 here; ``benchmarks/download_kills.py`` runs 10 and prints the table)."""
     counter = OcaBytes(svc)
     shape(svc, 6000)
     svc.runtime.store.set_meta("license_policy", json.dumps({"max_downloads_per_title": 1000}))
     rows = []
-    for seed in range(1, int(os.environ.get("KILL_RUNS", "2")) + 1):
+    for seed in range(1, int(os.environ.get("KILL_RUNS", "1")) + 1):
         home = tmp_path / f"home-{seed}"
         licenses = issued(svc, FILM)
         ratio, landed = kill_run(svc, home, seed, counter)
