@@ -245,10 +245,18 @@ class DownloadManager:
             except Exception as record_exc:  # the stop itself could not be recorded
                 if not disk:
                     self._hold(row.id, f"cannot record its state: {record_exc}")
-                self.on_progress(make_progress(row.id, "paused", DISK_FULL_MESSAGE if disk else str(record_exc),
-                                               0, 0, 0, 0, 0.0))
+                self.on_progress(self._unrecorded_stop(row.id, DISK_FULL_MESSAGE if disk else str(record_exc)))
         finally:
             turn.pass_on()  # (when the title ended before its turn) the next one may go
+
+    def _unrecorded_stop(self, did: str, message: str) -> DownloadProgress:
+        """The progress event of a stop the journal could not take (its counters, read only)."""
+        try:
+            p = self.progress(did)
+        except Exception:
+            return make_progress(did, "paused", message, 0, 0, 0, 0, 0.0)
+        return make_progress(did, "paused", message, p.files_total, p.files_done, p.bytes_done,
+                             p.bytes_total - p.bytes_done, 0.0)
 
     async def _stop_for(self, did: str, exc: Exception) -> None:
         if isinstance(exc, MarqueeError):
