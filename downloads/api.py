@@ -23,15 +23,18 @@ from typing import Any, Callable
 import httpx
 
 from downloads.context import DrmContext, default_root
+from downloads.disk import as_disk_full, is_disk_full
 from downloads.journal import DownloadRow, Journal
 from downloads.manager import DownloadManager, DownloadProgress, DownloadSettings, Sources, progress_of
 from downloads.online import OnlineLink
 from downloads.plan import plan_download
 from downloads.plan_hls import plan_download_hls
 from downloads.storage import AtomicWriter, FileWriter, TitleFiles, free_space
+from downloads.trusted import TrustedTimeStore
+from downloads.worker import WorkerLock, license_lock
 from drm.crypto import open_range, seal
 from drm.errors import DownloadDamaged
-from drm.policy import LicenseTimes, check_clock, remaining
+from drm.policy import LicenseTimes, remaining
 from marquee import paths
 from marquee.clock import Clock, SystemClock
 from marquee.errors import ConfigError, MarqueeError, NetworkError
@@ -109,9 +112,11 @@ class Downloads:
     _link: OnlineLink | None = field(default=None, init=False, repr=False)
 
     @staticmethod
-    def default(**kw: Any) -> "Downloads":
+    def default(*, read_only: bool = False, **kw: Any) -> "Downloads":
+        """``read_only``: listing, offline play and verify, which must work on a full disk."""
         drm = kw.pop("drm", None) or DrmContext.default()
-        return Downloads(Journal(paths.data_dir() / "downloads.sqlite3"), default_root(), drm, **kw)
+        journal = Journal(paths.data_dir() / "downloads.sqlite3", read_only=read_only)
+        return Downloads(journal, default_root(), drm, **kw)
 
     def close(self) -> None:
         self.journal.close()
@@ -139,54 +144,91 @@ class Downloads:
 
         quality, audio, subtitles = _defaults(quality, audio, subtitles)
         link = self.link()
-        self.flush_releases()
-        title_id, episode_id = find_title(link.client, target)
-        content_id = episode_id or title_id
-        existing = self.journal.get(content_id)
-        if existing is not None:
-            raise ConfigError(f"{content_id} is already in the downloads ({existing.state})",
-                              user_message=f"{content_id} is already downloaded or queued ({existing.state}). "
-                                           "Remove it first to download it again.")
-        self._trust(link)
-        document = link.acquire(title_id, episode_id)
-        lic = self.drm.verify(document)
-        key = self.drm.content_key(document)
-        self._observe_time(lic.server_time)
-        try:
-            info = link.playback(title_id, episode_id)
-            if format == "hls":
-                if not info.hls_url:
-                    raise ConfigError("no HLS manifest", user_message="This title has no HLS version.")
-                plan = plan_download_hls(link.client.get_bytes(info.hls_url), info.hls_url, link.client.get_bytes,
-                                         quality=quality, audio=audio, subtitles=subtitles)
-            else:
-                mpd = link.client.get_bytes(info.dash_url)
-                plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles,
-                                     fetch=link.client.get_bytes)
-            files = TitleFiles(self.root / lic.content_id)
-            files.ensure()
-            manifests: builtins.list[tuple[str, int, int, int | None]] = []
-            for path, data in plan.manifests():  # rewritten and encrypted like every other file
-                blob = seal(key, f"{lic.content_id}/{path}", data)
-                self.writer.write(files.file(path), blob)
-                manifests.append((path, len(blob), len(data), None))
-            self.writer.sync(files.folder)
-        except BaseException:
-            self._release_or_queue(lic.license_id)
-            raise
-        label = lic.title_id if lic.episode_id is None else f"{lic.title_id} {lic.episode_id}"
-        self.journal.create(lic.content_id, title_id=lic.title_id, episode_id=lic.episode_id, label=label,
-                            media_id=info.media_id, quality=quality, plan=plan, path=str(files.folder),
-                            license=document, license_id=lic.license_id, now=self.clock.wall())
-        self.journal.mark_done_many(lic.content_id, manifests)
+        with license_lock():  # no other `add` between our reconciliation and our journal row
+            title_id, episode_id = find_title(link.client, target)
+            content_id = episode_id or title_id
+            orphans = self.reconcile(link, adopt=content_id)
+            existing = self.journal.get(content_id)
+            if existing is not None:
+                raise ConfigError(f"{content_id} is already in the downloads ({existing.state})",
+                                  user_message=f"{content_id} is already downloaded or queued ({existing.state}). "
+                                               "Remove it first to download it again.")
+            self._trust(link)
+            document = self._license(link, content_id, title_id, episode_id, orphans.get(content_id))
+            lic = self.drm.verify(document)
+            try:
+                self.journal.intent_license(content_id, lic.license_id)
+                key = self.drm.content_key(document)
+                TrustedTimeStore(self.journal, self.drm.timemark()).observe_service_time(lic.server_time,
+                                                                                         self.clock.wall())
+                plan, info, files, manifests = self._plan(link, lic, key, title_id, episode_id, format=format,
+                                                          quality=quality, audio=audio, subtitles=subtitles)
+                label = lic.title_id if lic.episode_id is None else f"{lic.title_id} {lic.episode_id}"
+                self.journal.create(lic.content_id, title_id=lic.title_id, episode_id=lic.episode_id, label=label,
+                                    media_id=info.media_id, quality=quality, plan=plan, path=str(files.folder),
+                                    license=document, license_id=lic.license_id, now=self.clock.wall(),
+                                    done=manifests)
+            except BaseException as exc:
+                self._undo_license(content_id, lic.license_id)
+                if isinstance(exc, Exception) and not isinstance(exc, MarqueeError) and is_disk_full(exc):
+                    raise as_disk_full(exc) from exc
+                raise
         row = self.journal.get(lic.content_id)
         assert row is not None
         return row
 
-    def _observe_time(self, server_time: float | None) -> None:
-        mark_file = self.drm.timemark()
-        mark, _ = mark_file.load()
-        mark_file.save(check_clock(mark, self.clock.wall(), server_time=server_time).mark)
+    def _license(self, link: OnlineLink, content_id: str, title_id: str, episode_id: str | None,
+                 orphan: str | None) -> dict[str, Any]:
+        """Step one of two: the intent is recorded (durably) before the request, so a crash
+        from here to the journal row leaves a trace ``reconcile`` finds. A license this device
+        already holds for the title but lost (an earlier crash) is taken back (renewed), not
+        issued again: it would count against the title's download limit."""
+        self.journal.record_intent(content_id, self.clock.wall())  # DiskFull: nothing asked yet
+        if orphan is not None:
+            try:
+                return link.renew(orphan)
+            except MarqueeError as exc:
+                log.info("cannot take back license %s (%s): releasing it", orphan, exc.message)
+                self._release_or_queue(orphan)
+        return link.acquire(title_id, episode_id)
+
+    def _undo_license(self, content_id: str, license_id: str) -> None:
+        """Every failure after the license: release it (or queue the release); the intent
+        goes once the release is recorded either way. Best effort on a full disk: the intent
+        stays and the next start reconciles."""
+        try:
+            self._release_or_queue(license_id)
+            self.journal.drop_intent(content_id)
+        except Exception as exc:
+            log.warning("license %s left to the next reconciliation: %s", license_id, exc)
+
+    def _plan(self, link: OnlineLink, lic: Any, key: bytes, title_id: str, episode_id: str | None, *, format: str,
+              quality: str, audio: list[str], subtitles: list[str]) -> tuple[Any, Any, TitleFiles, Any]:
+        info = link.playback(title_id, episode_id)
+        if format == "hls":
+            if not info.hls_url:
+                raise ConfigError("no HLS manifest", user_message="This title has no HLS version.")
+            plan = plan_download_hls(link.client.get_bytes(info.hls_url), info.hls_url, link.client.get_bytes,
+                                     quality=quality, audio=audio, subtitles=subtitles)
+        else:
+            mpd = link.client.get_bytes(info.dash_url)
+            plan = plan_download(mpd, info.dash_url, quality=quality, audio=audio, subtitles=subtitles,
+                                 fetch=link.client.get_bytes)
+        files = TitleFiles(self.root / lic.content_id)
+        files.ensure()
+        manifests: builtins.list[tuple[str, int, int, int | None]] = []
+        for path, data in plan.manifests():  # rewritten and encrypted like every other file
+            blob = seal(key, f"{lic.content_id}/{path}", data)
+            self.writer.write(files.file(path), blob)
+            manifests.append((path, len(blob), len(data), None))
+        self.writer.sync(files.folder)
+        return plan, info, files, manifests
+
+    def reconcile(self, link: OnlineLink | None = None, *, adopt: str | None = None) -> dict[str, str]:
+        """At start: release the licenses a crash left behind (``downloads.licenses.reconcile``)."""
+        from downloads.licenses import reconcile
+
+        return reconcile(self, link or self.link(), adopt=adopt)
 
     async def _sources(self, row: DownloadRow) -> Sources:
         link = self.link()
@@ -206,7 +248,25 @@ class Downloads:
                                writer=self.writer, space=self.space, on_progress=on_progress)
 
     async def run(self, *, only: set[str] | None = None, forever: bool = False,
-                  on_progress: Callable[[DownloadProgress], None] | None = None) -> None:
+                  on_progress: Callable[[DownloadProgress], None] | None = None, locked: bool = False) -> None:
+        """Download what is queued. One process downloads per home (``downloads.lock``): unless
+        the caller holds it (``locked``), it is taken here; when another process has it, a
+        ``forever`` run (the app) waits for it, idle, and any other run returns at once."""
+        if locked:
+            await self._run(only, forever, on_progress)
+            return
+        while True:
+            with WorkerLock() as lock:
+                if lock.acquired:
+                    await self._run(only, forever, on_progress)
+                    return
+            if not forever:
+                log.info("another process is downloading for this home: nothing done here")
+                return
+            await asyncio.sleep(5 * self.settings.idle_poll_s)
+
+    async def _run(self, only: set[str] | None, forever: bool,
+                   on_progress: Callable[[DownloadProgress], None] | None) -> None:
         from player.engine import http_client
 
         # Requests in flight never exceed parallel_titles x parallel_segments (+2 while a
@@ -263,7 +323,10 @@ class Downloads:
             if getattr(exc, "code", "") == "license_unknown":
                 return True
             log.info("release of %s queued (%s)", license_id, exc.message)
-        self.journal.queue_release(license_id, self.clock.wall())
+        try:
+            self.journal.queue_release(license_id, self.clock.wall())
+        except MarqueeError as exc:  # a full disk: the intent (if any) lets the next start find it
+            log.warning("release of %s not queued: %s", license_id, exc.message)
         return False
 
     def flush_releases(self) -> int:

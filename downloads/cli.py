@@ -1,16 +1,21 @@
 """``marquee download add|list|pause|resume|remove|play`` (and ``run``, the background worker).
 
-The service: ``--service URL`` (global option) or ``MARQUEE_SERVICE``; without either,
-commands that need it start the embedded service (like ``marquee play``). ``remove`` and
-``play`` never start it: offline they queue the release / play from disk.
+The service: ``--service URL`` (global option), ``MARQUEE_SERVICE`` or the ``service.url``
+setting; without any, commands that need it start the embedded service (like ``marquee
+play``). ``remove`` and ``play`` never start it: offline they queue the release / play from
+disk. The background worker gets the same URL on its command line. ``list``, ``play`` and
+``verify`` work on a full disk (the journal is then read without writing).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +78,15 @@ def _handler(fn: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         from marquee.errors import MarqueeError
 
+        from downloads.disk import as_disk_full, is_disk_full
+
         try:
-            return int(fn(args) or 0)
+            try:
+                return int(fn(args) or 0)
+            except (OSError, sqlite3.Error) as exc:
+                if is_disk_full(exc):
+                    raise as_disk_full(exc) from exc
+                raise
         except MarqueeError as exc:
             print(f"marquee download {args.download_command}: {exc.user_message}", file=sys.stderr)
             if exc.user_message != exc.message:
@@ -88,7 +100,7 @@ class _Online:
     """The service for the commands that need it (started lazily, embedded if none is configured)."""
 
     def __init__(self, args: argparse.Namespace, *, embedded: bool = True) -> None:
-        self.url = getattr(args, "service", None) or os.environ.get("MARQUEE_SERVICE") or None
+        self.url = getattr(args, "service", None) or os.environ.get("MARQUEE_SERVICE") or _setting_url() or None
         self.embedded_allowed = embedded
         self.service: Any = None
         self.client: Any = None
@@ -120,10 +132,28 @@ class _Online:
             self.service.stop()
 
 
-def _open(online: _Online | None) -> Any:
-    from downloads.api import Downloads
+def _setting_url() -> str:
+    try:
+        from marquee import settings
 
-    d = Downloads.default(link_factory=online.link if online is not None and online.configured() else None)
+        loaded, _ = settings.load()
+        return str(loaded.get("service.url", "") or "")
+    except Exception:  # unreadable settings: as if unset
+        return ""
+
+
+def _open(online: _Online | None, *, reading: bool = False) -> Any:
+    """``reading``: a full disk falls back to reading the journal without writing it."""
+    from downloads.api import Downloads
+    from marquee.errors import StorageError
+
+    link_factory = online.link if online is not None and online.configured() else None
+    try:
+        d = Downloads.default(link_factory=link_factory)
+    except StorageError:
+        if not reading:
+            raise
+        d = Downloads.default(link_factory=link_factory, read_only=True)
     keys_notice = None
     try:
         keys_notice = d.drm.keys().notice
@@ -160,9 +190,9 @@ def _add(args: argparse.Namespace) -> int:
         print(f"queued {row.id}: {row.height}p, audio {', '.join(row.audio) or '-'}, "
               f"subtitles {', '.join(row.subtitles) or '-'}", file=sys.stderr)
         if args.wait:
-            d.run_blocking(only={row.id}, on_progress=_progress_printer())
+            _foreground(d, row.id)
         else:
-            _spawn_worker()
+            _spawn_worker(online)
         info = d.info(row.id)
         if args.json:
             print(json.dumps(info.to_json(), indent=2))
@@ -179,12 +209,13 @@ def _resume(args: argparse.Namespace) -> int:
         d = _open(online)
         d.resume(args.target)
         if args.wait:
-            d.flush_releases()
-            d.run_blocking(only={args.target}, on_progress=_progress_printer())
+            _reconcile(d)
+            _foreground(d, args.target)
             info = d.info(args.target)
-            print(f"{info.id} {info.state} {info.percent:.1f}% {info.path}")
+            print(f"{info.id} {info.state} {info.percent:.1f}% {info.path}"
+                  + (f"  ({info.message})" if info.message and info.state != "completed" else ""))
             return 0 if info.state == "completed" else 1
-        _spawn_worker()
+        _spawn_worker(online)
         return 0
     finally:
         online.close()
@@ -200,23 +231,62 @@ def _run(args: argparse.Namespace) -> int:
         online = _Online(args)
         try:
             d = _open(online)
-            d.flush_releases()
-            d.run_blocking(on_progress=_progress_printer(quiet=not sys.stderr.isatty()))
+            d.settings = dataclasses.replace(d.settings, wait_for_space=True)  # waits, idle, for space
+            _reconcile(d)
+            d.run_blocking(on_progress=_progress_printer(quiet=not sys.stderr.isatty()), locked=True)
         finally:
             online.close()
     return 0
 
 
-def _spawn_worker() -> None:
+def _reconcile(d: Any) -> None:
+    """Release the licenses a crash left behind (``Downloads.reconcile``); best effort."""
+    from downloads.worker import license_lock
+    from marquee.errors import MarqueeError
+
+    try:
+        with license_lock(wait_s=5.0):
+            d.reconcile()
+    except MarqueeError as exc:  # offline, a full disk, or an `add` in flight: the next start does it
+        print(f"licenses not reconciled: {exc.message}", file=sys.stderr)
+
+
+def _foreground(d: Any, did: str) -> None:
+    """``--wait``: download ``did`` here, holding the worker lock (one process downloads per
+    home). If another process holds it, follow the title in the journal until it stops
+    there, then take over if it is still to do. A full disk stops it (no retries here)."""
+    from downloads.manager import progress_of
+    from downloads.worker import WorkerLock
+
+    show = _progress_printer()
+    d.settings = dataclasses.replace(d.settings, retry_disk_full=False)
+    said = False
+    while True:
+        with WorkerLock() as lock:
+            if lock.acquired:
+                d.run_blocking(only={did}, on_progress=show, locked=True)
+                return
+        if not said:
+            print(f"{did}: another Marquee process is downloading; following it", file=sys.stderr)
+            said = True
+        row = d.journal.get(did)
+        if row is None or row.state not in ("queued", "downloading"):
+            return
+        show(progress_of(d.journal, did))
+        time.sleep(1.0)
+
+
+def _spawn_worker(online: _Online) -> None:
     from downloads.worker import spawn_worker
 
-    spawn_worker()
+    # The embedded service stops with this command: the worker then starts its own.
+    spawn_worker(online.url if online.service is None else None)
 
 
 def _list(args: argparse.Namespace) -> int:
     from drm.policy import describe_remaining
 
-    d = _open(None)
+    d = _open(None, reading=True)
     items = d.list()
     storage = d.storage()
     if args.json:
@@ -252,7 +322,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    damaged = _open(None).verify(args.target)
+    damaged = _open(None, reading=True).verify(args.target)
     for path in damaged:
         print(f"damaged: {path}")
     print("ok" if not damaged else "This download is damaged. Re-download it?")
@@ -266,7 +336,7 @@ def _play(args: argparse.Namespace) -> int:
     online = _Online(args, embedded=False)
     d = None
     try:
-        d = _open(online)
+        d = _open(online, reading=True)
         if args.offline:
             d.link_factory = None
         from downloads.offline import prepare_playback
@@ -281,7 +351,10 @@ def _play(args: argparse.Namespace) -> int:
         summary = run_engine(prepared.request, args, transports={
             "http://offline.marquee.invalid/": prepared.transport}, on_snapshot=on_snapshot)
         position = 0.0 if last["state"] == "ended" else float(str(last["position"]))
-        d.journal.set_position(args.target, position, d.clock.wall())
+        try:
+            d.journal.set_position(args.target, position, d.clock.wall())
+        except MarqueeError as exc:  # a full disk: the position is lost, not the playback
+            print(f"note: the position was not saved ({exc.user_message})", file=sys.stderr)
         return finish(args, summary)
     except MarqueeError as exc:
         return report_failure(args, exc, prog="marquee download play")

@@ -10,15 +10,21 @@ of another one (DASH SegmentBase); ``NULL``: the file's own ``path``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
+from downloads.disk import as_disk_full, is_disk_full
 from downloads.plan import Plan
+from marquee.errors import StorageError
 from marquee.sqlite import connect
+
+log = logging.getLogger("marquee.downloads")
 
 STATES = ("queued", "downloading", "paused", "completed", "failed")
 
@@ -35,6 +41,8 @@ CREATE TABLE IF NOT EXISTS files (
     est_bytes INTEGER NOT NULL, stored_bytes INTEGER, plain_bytes INTEGER, done INTEGER NOT NULL DEFAULT 0,
     pack_offset INTEGER, source TEXT, range_start INTEGER, range_end INTEGER, PRIMARY KEY (download_id, path));
 CREATE TABLE IF NOT EXISTS pending_releases (license_id TEXT PRIMARY KEY, queued_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS license_intents (content_id TEXT PRIMARY KEY, started_at REAL NOT NULL, license_id TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -62,6 +70,7 @@ class DownloadRow:
     created_at: float
     updated_at: float
     completed_at: float | None
+    first_play_seal: str | None = None  # HMAC of the first-play time under a device key (drm.timemark)
 
 
 @dataclass(frozen=True)
@@ -104,13 +113,47 @@ class Totals:
 
 
 class Journal:
-    def __init__(self, path: Path | str) -> None:
+    """``read_only``: for the paths that must work on a full disk (listing, offline play,
+    verify): nothing is created or migrated, and a journal whose ``-shm`` cannot be
+    created is still read (see ``_open_read_only``). Its writes raise ``StorageError``."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self._lock = threading.RLock()
+        self.read_only = read_only
+        if read_only:
+            self._db = _open_read_only(Path(path))
+            return
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect(path, timeout_s=10, synchronous="FULL", rows=True)
-        self._db.executescript(_SCHEMA)
-        self._migrate()
+        try:
+            self._db = connect(path, timeout_s=10, synchronous="FULL", rows=True)
+            self._db.executescript(_SCHEMA)
+            self._migrate()
+        except sqlite3.Error as exc:
+            if is_disk_full(exc):
+                raise as_disk_full(exc) from exc
+            raise
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` .. ``COMMIT``; on failure rolled back only if still open (SQLite
+        ends a transaction itself on SQLITE_FULL, and a second ROLLBACK's "no transaction is
+        active" used to hide the real error); a full disk comes out as ``DiskFull``."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if is_disk_full(exc):
+                    raise as_disk_full(exc) from exc
+                raise
 
     def _migrate(self) -> None:
         """Journals written before packs existed: every stored file is its own file (NULL).
@@ -121,6 +164,8 @@ class Journal:
                                    ("range_end", "INTEGER")):
                 if name not in columns:
                     self._db.execute(f"ALTER TABLE files ADD COLUMN {name} {sql_type}")
+            if "first_play_seal" not in {r["name"] for r in self._db.execute("PRAGMA table_info(downloads)")}:
+                self._db.execute("ALTER TABLE downloads ADD COLUMN first_play_seal TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -132,33 +177,41 @@ class Journal:
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> int:
         with self._lock:
-            return self._db.execute(sql, args).rowcount
+            try:
+                return self._db.execute(sql, args).rowcount
+            except sqlite3.Error as exc:
+                if is_disk_full(exc):
+                    raise as_disk_full(exc) from exc
+                if self.read_only:
+                    raise StorageError(f"the journal is open read-only: {exc}") from exc
+                raise
 
     # downloads ------------------------------------------------------------------
     def create(self, download_id: str, *, title_id: str, episode_id: str | None, label: str, media_id: str,
-               quality: str, plan: Plan, path: str, license: dict[str, Any], license_id: str, now: float) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM files WHERE download_id=?", (download_id,))
-                self._db.execute("DELETE FROM downloads WHERE id=?", (download_id,))
-                self._db.execute(
-                    "INSERT INTO downloads(id, title_id, episode_id, label, media_id, quality, rung_id, height, "
-                    "bandwidth, audio, subtitles, duration_s, state, path, license, license_id, created_at, "
-                    "updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-                    (download_id, title_id, episode_id, label, media_id, quality, plan.rung_id, plan.height,
-                     plan.bandwidth, json.dumps(plan.audio), json.dumps(plan.subtitles), plan.duration_s, path,
-                     json.dumps(license), license_id, now, now))
-                self._db.executemany(
-                    "INSERT INTO files(download_id, path, kind, seq, est_bytes, source, range_start, range_end) "
-                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(download_id, f.path, f.kind, i, f.est_bytes, f.source,
-                      f.byte_range[0] if f.byte_range else None, f.byte_range[1] if f.byte_range else None)
-                     for i, f in enumerate(plan.files)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+               quality: str, plan: Plan, path: str, license: dict[str, Any], license_id: str, now: float,
+               done: Sequence[tuple[str, int, int, int | None]] = ()) -> None:
+        """The download's row and files (``done``: those already stored, as ``mark_done_many``),
+        in one transaction that also ends the license's intent."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM files WHERE download_id=?", (download_id,))
+            db.execute("DELETE FROM downloads WHERE id=?", (download_id,))
+            db.execute("DELETE FROM license_intents WHERE content_id=?", (download_id,))
+            db.execute(
+                "INSERT INTO downloads(id, title_id, episode_id, label, media_id, quality, rung_id, height, "
+                "bandwidth, audio, subtitles, duration_s, state, path, license, license_id, created_at, "
+                "updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (download_id, title_id, episode_id, label, media_id, quality, plan.rung_id, plan.height,
+                 plan.bandwidth, json.dumps(plan.audio), json.dumps(plan.subtitles), plan.duration_s, path,
+                 json.dumps(license), license_id, now, now))
+            db.executemany(
+                "INSERT INTO files(download_id, path, kind, seq, est_bytes, source, range_start, range_end) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                [(download_id, f.path, f.kind, i, f.est_bytes, f.source,
+                  f.byte_range[0] if f.byte_range else None, f.byte_range[1] if f.byte_range else None)
+                 for i, f in enumerate(plan.files)])
+            db.executemany("UPDATE files SET done=1, stored_bytes=?, plain_bytes=?, pack_offset=? "
+                           "WHERE download_id=? AND path=?",
+                           [(stored, plain, offset, download_id, path) for path, stored, plain, offset in done])
 
     def get(self, download_id: str) -> DownloadRow | None:
         rows = self._rows("SELECT * FROM downloads WHERE id=?", (download_id,))
@@ -178,7 +231,8 @@ class Journal:
                            r["rung_id"], r["height"], r["bandwidth"], tuple(json.loads(r["audio"])),
                            tuple(json.loads(r["subtitles"])), r["duration_s"], r["state"], r["message"], r["path"],
                            json.loads(r["license"]), r["license_id"], r["first_play_at"], r["position_s"],
-                           r["created_at"], r["updated_at"], r["completed_at"])
+                           r["created_at"], r["updated_at"], r["completed_at"],
+                           r["first_play_seal"] if "first_play_seal" in r.keys() else None)
 
     def set_state(self, download_id: str, state: str, now: float, message: str = "",
                   only_from: Sequence[str] | None = None) -> bool:
@@ -195,18 +249,18 @@ class Journal:
     def set_license(self, download_id: str, license: dict[str, Any], now: float) -> None:
         self._exec("UPDATE downloads SET license=?, updated_at=? WHERE id=?", (json.dumps(license), now, download_id))
 
-    def set_first_play(self, download_id: str, at: float) -> None:
-        self._exec("UPDATE downloads SET first_play_at=? WHERE id=? AND first_play_at IS NULL", (at, download_id))
+    def set_first_play(self, download_id: str, at: float, seal: str) -> None:
+        """The first play, with its seal (``drm.timemark.seal_first_play``); never moved once set."""
+        self._exec("UPDATE downloads SET first_play_at=?, first_play_seal=? WHERE id=? AND first_play_at IS NULL",
+                   (at, seal, download_id))
 
     def set_position(self, download_id: str, position_s: float, now: float) -> None:
         self._exec("UPDATE downloads SET position_s=?, updated_at=? WHERE id=?", (position_s, now, download_id))
 
     def delete(self, download_id: str) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM files WHERE download_id=?", (download_id,))
-            self._db.execute("DELETE FROM downloads WHERE id=?", (download_id,))
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("DELETE FROM files WHERE download_id=?", (download_id,))
+            db.execute("DELETE FROM downloads WHERE id=?", (download_id,))
 
     # files ----------------------------------------------------------------------
     def files(self, download_id: str, *, done: bool | None = None) -> list[FileRow]:
@@ -227,17 +281,11 @@ class Journal:
         flushed; own files fsynced, renamed, and their directory fsynced)."""
         if not done:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "UPDATE files SET done=1, stored_bytes=?, plain_bytes=?, pack_offset=? "
-                    "WHERE download_id=? AND path=?",
-                    [(stored, plain, offset, download_id, path) for path, stored, plain, offset in done])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE files SET done=1, stored_bytes=?, plain_bytes=?, pack_offset=? "
+                "WHERE download_id=? AND path=?",
+                [(stored, plain, offset, download_id, path) for path, stored, plain, offset in done])
 
     def pack_end(self, download_id: str) -> int:
         """Where the last recorded blob of the title's pack ends: bytes beyond are unrecorded."""
@@ -270,3 +318,68 @@ class Journal:
 
     def release_sent(self, license_id: str) -> None:
         self._exec("DELETE FROM pending_releases WHERE license_id=?", (license_id,))
+
+    # licenses asked for but not yet in ``downloads`` (the two-step protocol) ---------
+    def record_intent(self, content_id: str, now: float) -> None:
+        """Durably, before the license request: a crash after it leaves a trace to reconcile."""
+        self._exec("INSERT OR REPLACE INTO license_intents VALUES(?, ?, NULL)", (content_id, now))
+
+    def intent_license(self, content_id: str, license_id: str) -> None:
+        self._exec("UPDATE license_intents SET license_id=? WHERE content_id=?", (license_id, content_id))
+
+    def intents(self) -> dict[str, str | None]:
+        """content id -> license id (None: the request may or may not have reached the service)."""
+        if not self._has_table("license_intents"):
+            return {}
+        return {r["content_id"]: r["license_id"] for r in self._rows("SELECT * FROM license_intents")}
+
+    def drop_intent(self, content_id: str) -> None:
+        self._exec("DELETE FROM license_intents WHERE content_id=?", (content_id,))
+
+    def license_ids(self) -> set[str]:
+        """Every license this journal answers for (downloads and releases still to send)."""
+        return ({r["license_id"] for r in self._rows("SELECT license_id FROM downloads")}
+                | set(self.pending_releases()))
+
+    # small sealed records (the trusted-time mark's sequence) --------------------------
+    def meta(self, key: str) -> str | None:
+        if not self._has_table("meta"):
+            return None
+        rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._exec("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` only to read it, even on a full disk. A WAL database needs its ``-shm``
+    index, which SQLite creates (and sizes) on open: on a full disk that fails ("disk I/O
+    error") even with ``mode=ro``. Then: exclusive locking mode, where SQLite keeps the index
+    in memory and still reads what the WAL holds (it waits for another process's lock up
+    to the timeout); and if even that fails and the WAL is empty, ``immutable=1``."""
+    if not path.exists():
+        raise StorageError(f"no journal at {path}", user_message="There are no downloads on this computer yet.")
+    uri = path.resolve().as_uri()
+    attempts: list[tuple[str, str | None]] = [(uri + "?mode=ro", None), (uri, "PRAGMA locking_mode=EXCLUSIVE")]
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        attempts.append((uri + "?immutable=1", None))
+    last: sqlite3.Error | None = None
+    for target, pragma in attempts:
+        db = sqlite3.connect(target, uri=True, check_same_thread=False, isolation_level=None, timeout=10)
+        db.row_factory = sqlite3.Row
+        try:
+            if pragma:
+                db.execute(pragma)
+            db.execute("SELECT COUNT(*) FROM downloads").fetchone()
+            return db
+        except sqlite3.Error as exc:
+            db.close()
+            last = exc
+            log.info("journal %s: read-only open (%s) failed: %s", path, target.rpartition("?")[2] or "rw", exc)
+    raise StorageError(f"cannot read the journal {path}: {last}",
+                       user_message="Marquee cannot read its list of downloads (the disk may be full or damaged).")

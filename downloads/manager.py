@@ -5,15 +5,16 @@ appended to the title's pack (``downloads.storage``), recorded once durable; pro
 Runs on one asyncio loop. Pause, resume and delete are journal state changes: the run
 loop polls the journal, so a ``marquee download pause`` from another process and the
 UI's button act the same way. Disk space is checked before a title starts and watched
-while it is written (``_PackSpace``); ENOSPC (or too little space) pauses the title with a
-clear message, and what was written but not recorded is cut off the pack.
+while it is written (``PackSpace``); ENOSPC (or too little space) pauses the title with a
+clear message, and what was written but not recorded is cut off the pack. A title stopped
+by a full disk (even one whose "paused" cannot be written: the journal cannot grow either)
+is tried again on a schedule or once the space is back (``downloads.disk``), never at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import errno
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +22,9 @@ from typing import Awaitable, Callable
 
 import httpx
 
+from downloads.disk import DISK_FULL_MESSAGE, DiskFull, Hold, RetrySchedule, as_disk_full, is_disk_full, next_hold
 from downloads.journal import DownloadRow, FileRow, Journal, Totals
+from downloads.pipeline import GroupCommit, PackSpace, Stored, Tally, Turn, Turns, to_the_end
 from downloads.storage import AtomicWriter, FileWriter, Pack, TitleFiles, free_space
 from drm.crypto import seal_into
 from marquee.clock import Clock
@@ -48,7 +51,11 @@ class DownloadSettings:
     space_check_bytes: int = 32 << 20  # with room to spare, the free space is looked at every this many bytes
     space_factor: float = 1.1  # estimated sizes are rough: ask for a margin before starting
     poll_s: float = 0.25
+    idle_poll_s: float = 1.0  # nothing downloading (e.g. every title waits for disk space): look less often
     speed_window_s: float = 5.0
+    retry_disk_full: bool = True  # a running manager retries titles a full disk stopped (False: they stay paused)
+    wait_for_space: bool = False  # run() without ``forever`` keeps running while such titles wait (the worker)
+    disk_retry: RetrySchedule = RetrySchedule()
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,8 @@ class DownloadProgress:
         return asdict(self)
 
 
-class DiskFull(StorageError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, code="disk_full",
-                         user_message="The disk is full: the download is paused. Free some space, then resume it.")
+__all__ = ["DiskFull", "DownloadManager", "DownloadProgress", "DownloadSettings"]
+_Turns, _to_the_end = Turns, to_the_end  # (older names, used by the tests)
 
 
 def _mb(n: float) -> str:
@@ -100,9 +105,11 @@ class DownloadManager:
         # disk space, content key, pack, playback URLs: ~10-20 ms) and wait for their turn. Without
         # that look-ahead the network sat idle 15-20% of the time between short episodes
         # (measured in benchmarks/downloads.py).
-        self._turns = _Turns(settings.parallel_titles)
+        self._turns = Turns(settings.parallel_titles)
         self._stopping: set[str] = set()  # titles already told to stop (a second cancel would cut their clean-up)
         self._speed: dict[str, collections.deque[tuple[float, int]]] = {}
+        self.holds: dict[str, Hold] = {}  # titles a full disk stopped: not started again before their time
+        self._tried: dict[str, Hold] = {}  # ...and the last hold of those tried again (the schedule goes on)
         self.wakeup = asyncio.Event()
         # Sealed bytes go here, then straight into a pack: one buffer, reused (the loop stores
         # one file at a time), so sealing never touches fresh memory.
@@ -122,16 +129,18 @@ class DownloadManager:
                     if did in self._active and did not in self._stopping:
                         self._stopping.add(did)
                         self._active[did].cancel()
-                queued = await asyncio.to_thread(self.journal.in_state, "queued", "downloading")
-                waiting = [r for r in queued if r.id not in self._active and (only is None or r.id in only)]
+                queued = await asyncio.to_thread(self._startable, only)
+                waiting = [r for r in queued if r.id not in self._active]
                 for row in waiting[: max(0, 2 * self.settings.parallel_titles - len(self._active))]:
                     task = asyncio.create_task(self._download(row, self._turns.admit()), name=f"download {row.id}")
                     task.add_done_callback(lambda _: self.wakeup.set())
                     self._active[row.id] = task
-                if not self._active and not waiting and not forever:
+                held = self.settings.wait_for_space and any(only is None or h in only for h in self.holds)
+                if not self._active and not waiting and not forever and not held:
                     return
                 try:
-                    await asyncio.wait_for(self.wakeup.wait(), self.settings.poll_s)
+                    await asyncio.wait_for(self.wakeup.wait(),
+                                           self.settings.poll_s if self._active else self.settings.idle_poll_s)
                 except asyncio.TimeoutError:
                     pass
         finally:
@@ -146,8 +155,60 @@ class DownloadManager:
             if task.done():
                 del self._active[did]
                 self._stopping.discard(did)
-                if not task.cancelled() and task.exception() is not None:
-                    log.error("download %s crashed", did, exc_info=task.exception())
+                if not task.cancelled() and task.exception() is not None:  # never restarted at once
+                    self._hold(did, f"crashed: {task.exception()!r}")
+
+    def _startable(self, only: set[str] | None) -> list[DownloadRow]:
+        """In a worker thread: the titles to start now. Those a full disk stopped wait for
+        their hold (a retry time, or the space back); when it is due, one stopped as
+        "paused" (its message says why) is queued again."""
+        now = self.clock.monotonic()
+        rows = self.journal.in_state("queued", "downloading", "paused")
+        out = []
+        for row in rows:
+            if only is not None and row.id not in only:
+                continue
+            disk_paused = row.state == "paused" and row.message == DISK_FULL_MESSAGE
+            if row.state == "paused" and not (disk_paused and self.settings.retry_disk_full):
+                continue
+            hold = self.holds.get(row.id)
+            if hold is None and disk_paused:
+                hold = self.holds[row.id] = Hold(0, now, self._need(row.id))
+            if hold is not None:
+                if not self.settings.retry_disk_full or not hold.due(now, self._free()):
+                    continue
+                if disk_paused:
+                    try:
+                        self.journal.set_state(row.id, "queued", self.clock.wall(), only_from=("paused",))
+                    except Exception as exc:
+                        self._hold(row.id, f"cannot queue it again: {exc}")
+                        continue
+                self._tried[row.id] = self.holds.pop(row.id)
+                log.info("download %s: trying again after a full disk", row.id)
+            out.append(row)
+        return out
+
+    def _free(self) -> int | None:
+        try:
+            return self.space(self.root)
+        except OSError:
+            return None
+
+    def _need(self, did: str) -> int:
+        """The free space a title stopped by a full disk waits for before it is tried again."""
+        try:
+            remaining = self.journal.totals(did).est_remaining
+        except Exception:
+            remaining = 0
+        return int(remaining * self.settings.space_factor) + 2 * self.settings.reserve_bytes + (1 << 20)
+
+    def _hold(self, did: str, why: str) -> None:
+        """Stop trying ``did`` until its next retry time (one log line per try, no traceback)."""
+        hold = next_hold(self.holds.get(did) or self._tried.get(did), self.clock.monotonic(), self._need(did), self._free(),
+                         self.settings.disk_retry)
+        self.holds[did] = hold
+        log.warning("download %s stopped (%s); next try in %.0f s or when %s are free", did, why,
+                    hold.retry_at - self.clock.monotonic(), _mb(hold.need_bytes))
 
     def _stopped_by_user(self, running: list[str]) -> list[str]:
         """The titles of ``running`` paused or deleted through the journal (by the UI or another
@@ -164,30 +225,51 @@ class DownloadManager:
         return stopped
 
     # ---------------------------------------------------------------- a title
-    async def _download(self, row: DownloadRow, turn: "_Turn") -> None:
+    async def _download(self, row: DownloadRow, turn: "Turn") -> None:
         files = TitleFiles(self.root / row.id)
         try:
             await self._download_title(row, files, turn)
         except asyncio.CancelledError:
             raise
-        except DiskFull as exc:
-            log.warning("download %s paused: %s", row.id, exc.message)
-            await self._set(row.id, "paused", exc.user_message)
-        except MarqueeError as exc:
-            log.warning("download %s failed: %s", row.id, exc.message)
-            await self._set(row.id, "failed", exc.user_message)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                await self._set(row.id, "paused", DiskFull(str(exc)).user_message)
-            else:
-                await self._set(row.id, "paused", f"Cannot write the download ({exc.strerror or exc}); "
-                                                  "it is paused: check the download folder, then resume.")
-        except Exception:  # a bug: stop this title (left "downloading", the loop would restart it forever)
-            log.exception("download %s failed unexpectedly", row.id)
-            await self._set(row.id, "failed", "The download stopped because of an internal error; "
-                                              "resume it to try again.")
+        except Exception as exc:
+            disk = is_disk_full(exc)
+            if disk:  # held before anything else: whatever happens next, no restart at once
+                self._hold(row.id, f"the disk is full: {as_disk_full(exc).message}")
+            try:
+                if disk:
+                    await self._set(row.id, "paused", DISK_FULL_MESSAGE)
+                else:
+                    await self._stop_for(row.id, exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as record_exc:  # the stop itself could not be recorded
+                if not disk:
+                    self._hold(row.id, f"cannot record its state: {record_exc}")
+                self.on_progress(self._unrecorded_stop(row.id, DISK_FULL_MESSAGE if disk else str(record_exc)))
         finally:
             turn.pass_on()  # (when the title ended before its turn) the next one may go
+
+    def _unrecorded_stop(self, did: str, message: str) -> DownloadProgress:
+        """The progress event of a stop the journal could not take (its counters, read only)."""
+        try:
+            p = self.progress(did)
+        except Exception:
+            return make_progress(did, "paused", message, 0, 0, 0, 0, 0.0)
+        return make_progress(did, "paused", message, p.files_total, p.files_done, p.bytes_done,
+                             p.bytes_total - p.bytes_done, 0.0)
+
+    async def _stop_for(self, did: str, exc: Exception) -> None:
+        if isinstance(exc, MarqueeError):
+            log.warning("download %s failed: %s", did, exc.message)
+            await self._set(did, "failed", exc.user_message)
+        elif isinstance(exc, OSError):
+            log.warning("download %s paused: %s", did, exc)
+            await self._set(did, "paused", f"Cannot write the download ({exc.strerror or exc}); "
+                                           "it is paused: check the download folder, then resume.")
+        else:  # a bug: stop this title (left "downloading", the loop would restart it forever)
+            log.error("download %s failed unexpectedly", did, exc_info=exc)
+            await self._set(did, "failed", "The download stopped because of an internal error; "
+                                           "resume it to try again.")
 
     async def _set(self, did: str, state: str, message: str = "") -> None:
         """Move ``did`` to ``state`` (unless the UI paused or deleted it meanwhile); progress event."""
@@ -201,7 +283,7 @@ class DownloadManager:
         self.journal.set_state(did, state, self.clock.wall(), message, only_from=("queued", "downloading"))
         return self.progress(did)
 
-    async def _download_title(self, row: DownloadRow, files: TitleFiles, turn: "_Turn") -> None:
+    async def _download_title(self, row: DownloadRow, files: TitleFiles, turn: "Turn") -> None:
         todo, totals, key, pack = await self._prepared(row, files)
         if pack is not None:
             try:
@@ -210,7 +292,7 @@ class DownloadManager:
                                   self._fetch_event(row.id), refresh=refresh)
                 await self._fetch_all(row, fetcher, key, todo, totals, pack, turn)
             finally:
-                await _to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
+                await to_the_end(asyncio.to_thread(self._close_pack, row.id, pack.pack))
 
         def complete() -> DownloadProgress | None:
             left = self.journal.files(row.id, done=False)
@@ -223,13 +305,13 @@ class DownloadManager:
             self.on_progress(progress)
 
     async def _prepared(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes,
-                                                                           "_PackSpace | None"]:
+                                                                           "PackSpace | None"]:
         """``_prepare`` in a worker thread; a pause arriving meanwhile closes the pack it opens."""
         task = asyncio.ensure_future(asyncio.to_thread(self._prepare, row, files))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            def close(done: asyncio.Future[tuple[list[FileRow], Totals, bytes, _PackSpace | None]]) -> None:
+            def close(done: asyncio.Future[tuple[list[FileRow], Totals, bytes, PackSpace | None]]) -> None:
                 pack = None if done.cancelled() or done.exception() else done.result()[3]
                 if pack is not None:
                     pack.pack.close()
@@ -237,9 +319,9 @@ class DownloadManager:
             task.add_done_callback(close)
             raise
 
-    def _open_pack(self, did: str, files: TitleFiles) -> "_PackSpace":
+    def _open_pack(self, did: str, files: TitleFiles) -> "PackSpace":
         end = self.journal.pack_end(did)
-        return _PackSpace(self.writer.open_pack(files.pack, end), end, lambda: self.space(files.folder),
+        return PackSpace(self.writer.open_pack(files.pack, end), end, lambda: self.space(files.folder),
                           self.settings.reserve_bytes, self.settings.space_check_bytes)
 
     def _close_pack(self, did: str, pack: Pack) -> None:
@@ -250,7 +332,7 @@ class DownloadManager:
         finally:
             pack.close()
 
-    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes, "_PackSpace | None"]:
+    def _prepare(self, row: DownloadRow, files: TitleFiles) -> tuple[list[FileRow], Totals, bytes, "PackSpace | None"]:
         """In a worker thread: clear what a crash left behind, check the disk space; when there
         is something to fetch, open the content key and the pack."""
         files.ensure()
@@ -269,7 +351,7 @@ class DownloadManager:
         return todo, totals, key, self._open_pack(row.id, files)
 
     async def _fetch_all(self, row: DownloadRow, fetcher: Fetcher, key: bytes, todo: list[FileRow], totals: Totals,
-                         pack: "_PackSpace", turn: "_Turn") -> None:
+                         pack: "PackSpace", turn: "Turn") -> None:
         """The pipeline of one title, all on the event loop: fetch (``parallel_segments`` at a
         time), seal and write into the pack, and batched commits in a worker thread: one pack
         fdatasync and one journal transaction for the files stored in the last
@@ -283,10 +365,11 @@ class DownloadManager:
         held until its file is stored and, past ``commit_files``, committed: unflushed data
         stays bounded, so the kernel never throttles the loop's writes."""
         fetch_gate = asyncio.Semaphore(max(1, self.settings.parallel_segments))
-        tally = _Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
+        tally = Tally(totals.files, totals.files_done, totals.bytes_done, totals.est_remaining)
         est = {f.path: f.est_bytes for f in todo}
 
         def committed(batch: list[Stored]) -> None:
+            self._tried.pop(row.id, None)  # it moves again: a next full disk starts the schedule afresh
             for item in batch:
                 tally.files_done += 1
                 tally.bytes_done += item.stored_bytes
@@ -294,7 +377,7 @@ class DownloadManager:
                 self._note_bytes(row.id, item.stored_bytes)
             self.on_progress(self._progress(row.id, "downloading", tally))
 
-        commits = _GroupCommit(self.journal, pack.pack, row.id, committed)
+        commits = GroupCommit(self.journal, pack.pack, row.id, committed)
 
         async def one(f: FileRow) -> None:
             async with fetch_gate:
@@ -318,23 +401,25 @@ class DownloadManager:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await _to_the_end(self._settle(row.id, commits))
+            await to_the_end(self._settle(row.id, commits))
 
-    async def _settle(self, did: str, commits: "_GroupCommit") -> None:
+    async def _settle(self, did: str, commits: "GroupCommit") -> None:
         """What is written is recorded (even on pause), whole (``_to_the_end``): the caller then
         cuts what is not off the pack, and a cut made while a commit runs could drop recorded blobs."""
         try:
             await commits.commit()
         except Exception as exc:  # the blobs stay unrecorded: cut off and fetched again next time
             log.warning("download %s: recording finished files failed: %s", did, exc)
+            if is_disk_full(exc):
+                raise as_disk_full(exc) from exc
 
-    def _seal_and_store(self, pack: "_PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
+    def _seal_and_store(self, pack: "PackSpace", key: bytes, label: str, relpath: str, data: bytes) -> "Stored":
         """Encrypt in memory, then write into the pack (durable at the next commit's flush)."""
         blob = seal_into(self._sealed, key, label, data)
         try:
             offset = pack.append(blob)
         except OSError as exc:  # what got written stays unrecorded: cut off by the clean-up
-            if exc.errno == errno.ENOSPC:
+            if is_disk_full(exc):
                 raise DiskFull(str(exc)) from exc
             raise
         return Stored(relpath, len(blob), len(data), offset)
@@ -364,162 +449,10 @@ class DownloadManager:
     def progress(self, did: str) -> DownloadProgress:
         return progress_of(self.journal, did, self._speed_bps(did))
 
-    def _progress(self, did: str, state: str, tally: "_Tally") -> DownloadProgress:
+    def _progress(self, did: str, state: str, tally: "Tally") -> DownloadProgress:
         """From the running title's counters: no journal query on the event loop per file."""
         return make_progress(did, state, "", tally.files, tally.files_done, tally.bytes_done, tally.est_remaining,
                              self._speed_bps(did))
-
-
-async def _to_the_end(work: Awaitable[None]) -> None:
-    """Await ``work`` to its end even if the caller is cancelled meanwhile (a pause arriving
-    twice), then pass the cancellation on."""
-    task = asyncio.ensure_future(work)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
-    task.result()
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A file sealed and written into the pack at ``offset``; not yet flushed nor recorded."""
-
-    path: str
-    stored_bytes: int
-    plain_bytes: int
-    offset: int
-
-
-class _PackSpace:
-    """The title's pack being written: blobs go at its end, and the free space is looked at
-    again once the room seen last time is used (at most every ``check_bytes``: a statvfs per
-    file would cost more than it tells), keeping ``reserve`` bytes free."""
-
-    def __init__(self, pack: Pack, end: int, free: Callable[[], int], reserve: int, check_bytes: int) -> None:
-        self.pack = pack
-        self._end = end
-        self._free, self._reserve, self._check_bytes = free, reserve, check_bytes
-        self._unchecked = 0  # bytes written since the free space was last looked at...
-        self._allowance = 0  # ...and how much could be written then before looking again
-
-    def append(self, blob: bytes | memoryview) -> int:
-        """Write ``blob`` at the end; its offset. ``DiskFull`` when it would eat the reserve."""
-        if self._unchecked + len(blob) > self._allowance:
-            need = len(blob) + self._reserve
-            free = self._free()
-            if free < need:
-                raise DiskFull(f"{_mb(free)} free, {_mb(need)} needed")
-            self._allowance, self._unchecked = min(self._check_bytes, free - self._reserve), 0
-        offset = self._end
-        self.pack.write_at(offset, blob)
-        self._end += len(blob)
-        self._unchecked += len(blob)
-        return offset
-
-
-class _Turns:
-    """``slots`` titles fetch at once, taking turns in the order they were admitted: a title that
-    got ready sooner does not overtake one queued before it, and one that ends (or is paused)
-    before its turn lets the next one go."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = max(1, slots)
-        self._queue: collections.deque[_Turn] = collections.deque()  # admitted, not yet fetching nor gone
-
-    def admit(self) -> "_Turn":
-        turn = _Turn(self)
-        self._queue.append(turn)
-        return turn
-
-    def _wake(self) -> None:
-        """Let the first title in line go, if a slot is free."""
-        if self._queue and self._free > 0:
-            self._queue[0].wake()
-
-
-class _Turn:
-    """One title's turn: ``async with`` waits for it and holds a slot; ``pass_on`` (safe to
-    call twice) takes the title out of the line when it ends without fetching."""
-
-    def __init__(self, turns: _Turns) -> None:
-        self._turns = turns
-        self._waiter: asyncio.Future[None] | None = None
-
-    def wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def __aenter__(self) -> None:
-        turns = self._turns
-        try:
-            while not (turns._queue and turns._queue[0] is self and turns._free > 0):
-                self._waiter = asyncio.get_running_loop().create_future()
-                await self._waiter
-            turns._free -= 1
-        finally:
-            self.pass_on()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._turns._free += 1
-        self._turns._wake()
-
-    def pass_on(self) -> None:
-        if self in self._turns._queue:
-            self._turns._queue.remove(self)
-            self._turns._wake()
-
-
-@dataclass
-class _Tally:
-    files: int
-    files_done: int
-    bytes_done: int
-    est_remaining: int
-
-
-class _GroupCommit:
-    """Records stored files in the journal: one pack flush (fdatasync: the blobs written so
-    far become durable) and then one transaction for everything stored since the last
-    commit. A file is recorded only after a flush that followed its write."""
-
-    def __init__(self, journal: Journal, pack: Pack, did: str, on_commit: Callable[[list[Stored]], None]) -> None:
-        self.journal = journal
-        self.pack = pack
-        self.did = did
-        self.on_commit = on_commit
-        self.pending: dict[str, Stored] = {}
-        self.recorded: set[str] = set()
-        self.lock = asyncio.Lock()
-
-    def add(self, item: Stored) -> None:
-        if item.path not in self.recorded:
-            self.pending[item.path] = item
-
-    async def commit(self) -> None:
-        """Returns once everything added before the call is recorded (by this call or by the
-        commit that was running when it was made)."""
-        async with self.lock:
-            if not self.pending:
-                return
-            batch = list(self.pending.values())
-            self.pending.clear()
-            # Whole even if cancelled: a commit left running in its thread after the lock is
-            # released could record blobs the clean-up has just cut off the pack.
-            await _to_the_end(self._record(batch))
-
-    async def _record(self, batch: list[Stored]) -> None:
-        await asyncio.to_thread(self._commit, batch)
-        self.recorded.update(item.path for item in batch)
-        self.on_commit(batch)
-
-    def _commit(self, batch: list[Stored]) -> None:
-        self.pack.flush()
-        self.journal.mark_done_many(self.did, [(i.path, i.stored_bytes, i.plain_bytes, i.offset) for i in batch])
 
 
 def make_progress(did: str, state: str, message: str, files: int, files_done: int, bytes_done: int,

@@ -57,6 +57,11 @@ class OnlineLink:
     def release(self, license_id: str) -> None:
         self._call("POST", f"/v1/licenses/{license_id}/release")
 
+    def list_licenses(self) -> list[dict[str, Any]]:
+        """The account's licenses (every device): ``license_id``, ``device_id``, ``content_id``,
+        ``state``, ``issued_at``, ``expires_at``."""
+        return list(self._call("GET", "/v1/licenses")["licenses"])
+
     def status(self, license_ids: list[str]) -> dict[str, Any]:
         return dict(self._call("POST", "/v1/licenses/status", {"license_ids": license_ids}))
 

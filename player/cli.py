@@ -46,7 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.add_argument("--no-telemetry", action="store_true",
                    help="record no QoE telemetry for this playback (the setting privacy.telemetry also turns it off)")
-    p.add_argument("--no-sync", action="store_true", help="do not record or sync the resume position")
+    p.add_argument("--no-sync", action="store_true",
+                   help="do not record or sync the resume position (by default it is sent to the service "
+                   "3 s after playback starts, then every 10 s, and on pause and stop)")
     p.add_argument("--cmcd", choices=("off", "headers", "query"), default="headers",
                    help="send CMCD (CTA-5004) with segment requests to the reference OCAs (default headers)")
     p.set_defaults(func=run_play)

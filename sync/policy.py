@@ -2,8 +2,11 @@
 
 - Locally (SQLite): every ``record_every_s`` while playing, and at once on pause, seek,
   stop, end of the episode, episode change and quit.
-- To the service: at most every ``send_every_s`` while playing, and at once on pause,
-  stop, end and quit (a seek is recorded locally and goes with the next send).
+- To the service: the first report ``first_send_s`` (3 s) after playback starts, then
+  every ``send_every_s`` (10 s) while playing, and at once on pause, stop, end and quit
+  (a seek is recorded locally and goes with the next send). Each bound holds to within
+  one engine snapshot (a few hundred ms), whatever ``record_every_s`` is: a send is due on
+  its own clock, not on the next local record.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ class Mark:
 
 
 class ReportPolicy:
-    def __init__(self, record_every_s: float = 3.0, send_every_s: float = 10.0) -> None:
+    def __init__(self, record_every_s: float = 3.0, send_every_s: float = 10.0, first_send_s: float = 3.0) -> None:
         self.record_every_s = record_every_s
         self.send_every_s = send_every_s
+        self.first_send_s = first_send_s
         self.reset()
 
     def reset(self) -> None:
         self._last_record: float | None = None
-        self._last_send: float | None = None
+        self._next_send: float | None = None
         self._state = ""
         self.position_s = 0.0
         self.duration_s = 0.0
@@ -38,7 +42,7 @@ class ReportPolicy:
     def _mark(self, now: float, state: str, send: bool) -> Mark:
         self._last_record = now
         if send:
-            self._last_send = now
+            self._next_send = now + self.send_every_s
         return Mark(self.position_s, self.duration_s, state, send)
 
     def snapshot(self, now: float, state: str, position_s: float, duration_s: float) -> Mark | None:
@@ -52,10 +56,11 @@ class ReportPolicy:
             self.position_s = position_s
         if state == "playing":
             self.played = True
-            if self._last_send is None:
-                self._last_send = now  # the first send is one interval after playback starts
-            if self._last_record is None or now - self._last_record >= self.record_every_s:
-                return self._mark(now, "playing", now - self._last_send >= self.send_every_s)
+            if self._next_send is None:
+                self._next_send = now + self.first_send_s  # playback starts: the first send is due soon
+            send = now >= self._next_send
+            if send or self._last_record is None or now - self._last_record >= self.record_every_s:
+                return self._mark(now, "playing", send)
             return None
         if state == "paused" and previous != "paused" and self.played:
             return self._mark(now, "paused", True)

@@ -7,12 +7,15 @@
 - ``meta``: the per-device sequence counter and the last measured clock offset.
 
 Every write is one transaction, committed before the call returns (WAL,
-synchronous=NORMAL: survives ``kill -9`` of the process).
+synchronous=NORMAL: survives ``kill -9`` of the process). Streaming needs no disk: a store
+that cannot be opened or written (a full disk) goes on in memory (``in_memory``), so
+positions are still recorded for this session and sent to the service.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ CREATE TABLE IF NOT EXISTS positions (profile_id TEXT NOT NULL, title_id TEXT NO
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, profile_id TEXT NOT NULL, report TEXT NOT NULL);
 """
 MAX_OUTBOX = 20_000
+log = logging.getLogger("marquee.sync")
 
 
 def default_path() -> Path:
@@ -51,12 +55,35 @@ class LocalStore:
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
+        self.in_memory = False
         try:
             self._db = connect(self.path, timeout_s=5, synchronous="NORMAL")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the position store {self.path}: {exc}",
-                               user_message="Marquee cannot save playback positions on this computer.") from exc
+            log.warning("cannot open the position store %s (%s): positions kept in memory", self.path, exc)
+            self._db = self._memory()
+
+    def _memory(self) -> sqlite3.Connection:
+        self.in_memory = True
+        db = connect(":memory:", timeout_s=5)
+        db.executescript(SCHEMA)
+        return db
+
+    def _to_memory(self, exc: sqlite3.Error) -> None:
+        """Writing failed (a full disk): carry on in memory with the sequence, the clock offset
+        and what was still to send (called with the lock held)."""
+        old = self._db
+        self._db = self._memory()
+        log.warning("cannot write the position store (%s): positions kept in memory from now on", exc)
+        try:
+            for table in ("meta", "positions", "outbox"):
+                rows = old.execute(f"SELECT * FROM {table}").fetchall()
+                if rows:
+                    marks = ",".join("?" * len(rows[0]))
+                    self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES({marks})", rows)
+            old.close()
+        except sqlite3.Error as copy_exc:
+            log.warning("position store: could not copy it into memory: %s", copy_exc)
 
     def close(self) -> None:
         with self._lock:
@@ -80,7 +107,17 @@ class LocalStore:
 
     def record(self, key: ContentKey, report: dict[str, Any], send: bool) -> dict[str, Any]:
         """Stamp ``report`` with the next sequence number and store it (and queue it when
-        ``send``); returns the stamped report."""
+        ``send``); returns the stamped report. On a full disk, in memory from then on."""
+        try:
+            return self._record(key, report, send)
+        except StorageError as exc:
+            if self.in_memory or not isinstance(exc.__cause__, sqlite3.OperationalError):
+                raise
+            with self._lock:
+                self._to_memory(exc.__cause__)
+            return self._record(key, report, send)
+
+    def _record(self, key: ContentKey, report: dict[str, Any], send: bool) -> dict[str, Any]:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

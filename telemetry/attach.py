@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from marquee.api import ServiceClient
+from marquee.errors import StorageError
 from sync.client import ProgressSync, Transport
 from telemetry.client import Telemetry, http_upload
 from telemetry.observed import ObservedEngine, Observer
@@ -53,8 +54,13 @@ def attach(engine: Any, *, service_url: str | None, telemetry_enabled: bool, cli
         observers.append(sync)
         closers.append(sync.close)
         progress_flush = sync.flush
+    tele = None
     if telemetry_enabled and service_url:
-        tele = Telemetry(http_upload(service_url))
+        try:
+            tele = Telemetry(http_upload(service_url))
+        except (StorageError, OSError) as exc:  # a full disk: streaming needs no disk, so play without telemetry
+            log.warning("telemetry off for this playback: %s", exc)
+    if tele is not None:
         observers.append(PlaybackTelemetry(tele.record, cmcd=cmcd, network=network))
         closers.append(tele.close)
     elif not telemetry_enabled:

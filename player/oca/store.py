@@ -1,11 +1,14 @@
 """Per-OCA statistics persisted across sessions (SQLite), so a cold start is not blind.
 
 Keyed by origin (``scheme://host:port``): the same edge server keeps its history
-whatever id or signed path a playback API gives it next time.
+whatever id or signed path a playback API gives it next time. Only a hint: a store that
+cannot be opened or written (a full disk) is skipped with a log line, never a reason not
+to play.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -26,6 +29,7 @@ CREATE TABLE IF NOT EXISTS oca_stats (
 """
 
 MAX_AGE_S = 30 * 86400  # forget edges not seen for a month
+log = logging.getLogger("marquee.oca")
 
 
 def origin_of(url: str) -> str:
@@ -36,9 +40,14 @@ def origin_of(url: str) -> str:
 class OcaStatsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+        self.usable = True
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("OCA statistics not kept this time (%s: %s)", path, exc)
+            self.usable = False
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=5)
@@ -47,11 +56,17 @@ class OcaStatsStore:
 
     def load(self, now: float | None = None) -> dict[str, OcaStats]:
         cutoff = (time.time() if now is None else now) - MAX_AGE_S
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT origin, throughput_bps, latency_s, successes, failures FROM oca_stats WHERE updated_at >= ?",
-                (cutoff,),
-            ).fetchall()
+        if not self.usable:
+            return {}
+        try:
+            with self._connect() as db:
+                rows = db.execute(
+                    "SELECT origin, throughput_bps, latency_s, successes, failures FROM oca_stats "
+                    "WHERE updated_at >= ?", (cutoff,),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("OCA statistics not read (%s)", exc)
+            return {}
         return {
             origin: OcaStats(throughput_bps=tp, latency_s=lat, successes=ok, failures=bad)
             for origin, tp, lat, ok, bad in rows
@@ -59,6 +74,14 @@ class OcaStatsStore:
 
     def save(self, stats: Mapping[str, OcaStats], now: float | None = None) -> None:
         stamp = time.time() if now is None else now
+        if not self.usable:
+            return
+        try:
+            self._save(stats, stamp)
+        except sqlite3.Error as exc:
+            log.warning("OCA statistics not saved (%s)", exc)
+
+    def _save(self, stats: Mapping[str, OcaStats], stamp: float) -> None:
         with self._connect() as db:
             db.executemany(
                 "INSERT INTO oca_stats(origin, throughput_bps, latency_s, successes, failures, updated_at) "

@@ -116,7 +116,7 @@ def test_last_local_record_survives_kill_9_and_is_sent_at_next_start(service: Se
     store = LocalStore(db)
     last = store.position(ContentKey(pid, "t004"))
     assert last is not None and killed_at - last["client_time"] <= 3.5  # at most a few seconds old
-    assert store.pending_count() == 0  # never sent (the worker had no network)
+    assert store.pending_count() <= 1  # the first report (due 3 s in) waits in the outbox: no network
     store.close()
     s = ProgressSync(a.transport, store=LocalStore(db))  # next start: recovers and sends it
     try:
