@@ -27,6 +27,7 @@ from ui.context import AppContext
 from ui.icons import icon
 from ui.models import EpisodeModel, EpisodeRole
 from ui.views.artwork_view import ArtworkView
+from ui.views.more_like_this import MoreLikeThis
 
 if TYPE_CHECKING:
     from ui.views.download_options import DownloadChoices, DownloadOptionsDialog
@@ -106,6 +107,7 @@ class TitlePage(QWidget):
     play = Signal(object, object, float)  # TitleDetail, Episode | None, start seconds
     back = Signal()
     showDownloads = Signal()
+    openTitle = Signal(object)  # Tile, from More like this
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,7 +117,7 @@ class TitlePage(QWidget):
         self.episodes = EpisodeModel(self)
 
         self.backdrop = Backdrop(ctx)
-        scroll = QScrollArea(self)
+        self.page_scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.backdrop)
@@ -202,6 +204,9 @@ class TitlePage(QWidget):
         sb.addWidget(self.episode_list)
         self.series_box.setMaximumWidth(900)
         lay.addWidget(self.series_box)
+        self.more_like_this = MoreLikeThis(ctx)
+        self.more_like_this.opened.connect(self.openTitle)
+        lay.addWidget(self.more_like_this)
         self.status = QLabel(objectName="Meta")
         lay.addWidget(self.status)
         lay.addStretch(1)
@@ -215,6 +220,8 @@ class TitlePage(QWidget):
         self.title.setText("")
         self.status.setText("Loading…")
         self.series_box.hide()
+        self.more_like_this.set_tiles(())
+        self.page_scroll.verticalScrollBar().setValue(0)
         source = self._ctx.source
         self._ctx.tasks.run(lambda: source.title(title_id, profile.id), self.set_detail, self._failed, key="title")
 
@@ -252,6 +259,7 @@ class TitlePage(QWidget):
         self.synopsis.setText(d.synopsis)
         self.cast.setText(f"Starring: {', '.join(d.cast)}" if d.cast else "")
         self.series_box.setVisible(d.is_series)
+        self.more_like_this.set_tiles(d.more_like_this)
         self.season.blockSignals(True)
         self.season.clear()
         for s in d.seasons:
