@@ -15,8 +15,9 @@ as ``artwork_tags`` in the catalogue names them, so the service can pick the art
 profile's taste:
 
 - default: the title's own palette and lettering;
-- action: hot orange on deep teal, speed slashes, condensed capitals;
-- drama: dark and desaturated, a lone figure, a serif title with room to breathe;
+- action: the title's hue deep and saturated against hot orange (or teal), speed slashes,
+  high contrast, condensed capitals;
+- drama: a warm monochrome, a lone figure, a serif title with room to breathe;
 - comedy: bright pastel, confetti, a big rounded title in dark ink.
 
 Deterministic (seeded by title id); Pillow only; no third-party art.
@@ -31,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from service.content.fonts import system_font
 from service.content.motifs import GENRE_MOTIFS, SCHEMES, Box, Palette, figure, horizon, hsv, palette
@@ -184,12 +185,17 @@ def _focus(size: tuple[int, int], layout: str) -> Box:
             "column": (int(w * 0.4), 0, w, h), "frame": (28, 28, w - 28, int(h * 0.64))}[layout]
 
 
+def _hot_accent(hue: float) -> RGB:
+    """Orange, or electric teal on titles that are orange already."""
+    return hsv(0.5, 0.85, 1.0) if (hue % 1.0) < 0.16 or (hue % 1.0) > 0.94 else hsv(0.07, 0.9, 1.0)
+
+
 def _variant_palette(comp: Composition, tag: str, rng: random.Random) -> Palette:
-    if tag == "action":  # orange on teal, whatever the title's own colours
-        base = palette(0.52 + rng.uniform(-0.04, 0.04), "complement", rng)
-        return Palette(hue=base.hue, sky_top=hsv(0.53, 0.8, 0.18), sky_bottom=hsv(0.5, 0.7, 0.42),
-                       ground=(8, 14, 18), main=hsv(0.5, 0.6, 0.55), accent=hsv(0.07, 0.9, 1.0),
-                       light=hsv(0.1, 0.35, 1.0))
+    if tag == "action":  # the title's hue, deep and saturated, against one hot accent
+        hot = _hot_accent(comp.hue)
+        return Palette(hue=comp.hue, sky_top=hsv(comp.hue, 0.85, 0.16), sky_bottom=hsv(comp.hue + 0.03, 0.8, 0.45),
+                       ground=hsv(comp.hue, 0.6, 0.06), main=hsv(comp.hue - 0.03, 0.75, 0.6), accent=hot,
+                       light=hsv(0.1, 0.3, 1.0))
     if tag == "comedy":  # pastel sky, saturated toys
         return Palette(hue=comp.hue, sky_top=hsv(comp.hue, 0.25, 1.0), sky_bottom=hsv(comp.hue + 0.1, 0.35, 0.98),
                        ground=hsv(comp.hue, 0.5, 0.45), main=hsv(comp.hue + 0.5, 0.55, 0.95),
@@ -213,13 +219,14 @@ def _picture(subject: ArtSubject, tag: str, size: tuple[int, int]) -> Image.Imag
         slant = h * 0.6
         for i in range(6):
             x = int(w * (i / 6) + w * 0.05)
-            d.polygon([(x, h), (x + w // 60, h), (x + w // 60 + slant, 0), (x + slant, 0)], fill=(255, 150, 40, 70))
+            d.polygon([(x, h), (x + w // 60, h), (x + w // 60 + slant, 0), (x + slant, 0)], fill=(*_hot_accent(comp.hue), 70))
         img.paste(layer, (0, 0), layer)
         img = ImageEnhance.Contrast(img).enhance(1.35)
         return _vignette(img, 1.1)
     if tag == "drama":
-        img = ImageEnhance.Color(img).enhance(0.35)
-        img = ImageEnhance.Contrast(ImageEnhance.Brightness(img).enhance(0.75)).enhance(1.3)
+        # a warm monochrome, like a still from the film: the title's colours give way to its light
+        img = ImageOps.colorize(ImageOps.autocontrast(img.convert("L"), cutoff=1), black=(22, 17, 14),
+                                white=(240, 226, 196), mid=(150, 134, 112))
         d = ImageDraw.Draw(img)
         x0, _, x1, y1 = box
         side = x0 + (x1 - x0) // 5 if comp.layout in ("foot", "band") else x1 - (x1 - x0) // 5
@@ -257,8 +264,10 @@ def _scrim(img: Image.Image, box: Box, vertical: bool, from_end: bool, strength:
     img.paste(Image.new("RGB", (w, h), (255, 252, 245) if light else (0, 0, 0)), (box[0], box[1]), mask)
 
 
-def _poster_lettering(img: Image.Image, subject: ArtSubject, tag: str, layout: str, ink: RGB, accent: RGB) -> None:
+def _poster_lettering(img: Image.Image, subject: ArtSubject, tag: str, comp: Composition, ink: RGB,
+                      accent: RGB) -> None:
     w, h = img.size
+    layout, hue = comp.layout, comp.hue
     style, text = TITLE_STYLE[tag], _title_text(subject, tag)
     light_bg = tag == "comedy"
     shadow = 0 if light_bg else 2
@@ -282,11 +291,11 @@ def _poster_lettering(img: Image.Image, subject: ArtSubject, tag: str, layout: s
         d.text((26, bottom + 8), _meta_line(subject), font=meta_font, fill=meta_ink)
     elif layout == "band":
         band = (0, int(h * 0.62), w, h)
-        d.rectangle(band, fill=(250, 246, 236) if light_bg else (12, 12, 16))
+        d.rectangle(band, fill=(250, 246, 236) if light_bg else hsv(hue, 0.5, 0.12))
         d.rectangle((0, band[1], w, band[1] + 6), fill=accent)
         _brand(img, 24, 22, 17, accent)
         _draw_title(img, text, style, (26, band[1] + 24, w - 26, h - 52), ink, align="center", anchor_bottom=False,
-                    start=int(big * 0.8), shadow=0)
+                    start=int(big * 0.8), max_lines=2, shadow=0)
         d.text((w // 2, h - 30), _meta_line(subject), font=meta_font, fill=meta_ink, anchor="mm")
     elif layout == "column":  # the title down the left side, the picture on the right
         _scrim(img, (0, 0, int(w * 0.8), h), False, False, 0.75 if light_bg else 0.85, light_bg)
@@ -297,12 +306,12 @@ def _poster_lettering(img: Image.Image, subject: ArtSubject, tag: str, layout: s
         d.text((26, h - 44), _meta_line(subject), font=meta_font, fill=meta_ink)
     elif layout == "frame":  # the picture as a framed print on a plain card, the title under it
         x0, y0, x1, y1 = _focus((w, h), layout)
-        card = (246, 240, 228) if light_bg else (16, 15, 20)
+        card = (246, 240, 228) if light_bg else hsv(hue, 0.45, 0.2)  # tinted: the tile's edge shows on the dark UI
         for rect in ((0, 0, w, y0), (0, y1, w, h), (0, 0, x0, h), (x1, 0, w, h)):
             d.rectangle(rect, fill=card)
         d.rectangle((x0 - 3, y0 - 3, x1 + 3, y1 + 3), outline=accent, width=3)
         _draw_title(img, text, style, (26, y1 + 22, w - 26, h - 52), ink, align="center", anchor_bottom=False,
-                    start=int(big * 0.75), shadow=0)
+                    start=int(big * 0.75), max_lines=2, shadow=0)
         d.text((w // 2, h - 30), _meta_line(subject), font=meta_font, fill=meta_ink, anchor="mm")
     else:  # stacked: one big word a line, top left, the picture in the lower right
         _scrim(img, (0, 0, w, int(h * 0.6)), True, False, 0.7, light_bg)
@@ -325,10 +334,10 @@ def render(subject: ArtSubject, tag: str, kind: str) -> Image.Image:
         return img
     ink: RGB = (30, 24, 40) if light_bg else (250, 248, 240)
     comp = composition(subject)
-    accent: RGB = {"action": (255, 150, 40), "comedy": (230, 40, 110), "drama": (210, 200, 180)}.get(
+    accent: RGB = {"action": _hot_accent(comp.hue), "comedy": (230, 40, 110), "drama": (210, 200, 180)}.get(
         tag, hsv(comp.hue + 0.1, 0.45, 1.0))
     if kind == "poster":
-        _poster_lettering(img, subject, tag, comp.layout, ink, accent)
+        _poster_lettering(img, subject, tag, comp, ink, accent)
         return img
     if light_bg:  # a pale wash under the dark type, left of what the hero shares with the backdrop
         _scrim(img, (0, 0, int(w * 0.6), h), False, False, 0.8, light=True)
