@@ -178,8 +178,8 @@ def composition(subject: ArtSubject) -> Composition:
 def _focus(size: tuple[int, int], layout: str) -> Box:
     """Where the picture's subject goes, given where the lettering goes."""
     w, h = size
-    if w > h:  # backdrop and hero: the lettering (and the UI's text) is on the left
-        return int(w * 0.45), int(h * 0.08), w, int(h * 0.92)
+    if w > h:  # backdrop and hero: the lettering (and the UI's text) on the left; the title page fades the foot
+        return int(w * 0.45), int(h * 0.05), w, int(h * 0.7)
     return {"foot": (0, int(h * 0.06), w, int(h * 0.6)), "head": (0, int(h * 0.4), w, h - 40),
             "band": (0, 0, w, int(h * 0.62)), "stacked": (int(w * 0.25), int(h * 0.42), w, h),
             "column": (int(w * 0.4), 0, w, h), "frame": (28, 28, w - 28, int(h * 0.64))}[layout]
