@@ -109,7 +109,6 @@ class Shell(QMainWindow):
         self.title_page.back.connect(self.go_back)
         self.title_page.play.connect(self.play)
         self.title_page.showDownloads.connect(self.open_downloads)
-        self.title_page.openTitle.connect(self.open_title)
         self.downloads.playDownload.connect(self.play_download)
         self.nav.downloads.clicked.connect(self.open_downloads)
         self.nav.downloads.setVisible(ctx.downloads is not None)

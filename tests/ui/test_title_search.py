@@ -51,6 +51,14 @@ def test_more_like_this_opens_another_title(qtbot, window) -> None:  # type: ign
     qtbot.keyClick(more.row, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.title_page.detail is not None and win.title_page.detail.id == "t103", timeout=5000)
     assert win.current() is win.title_page and win.title_page.title.text() == "Title 103"
+    win.title_page.back_button.click()  # back to the title it came from, then off the page
+    qtbot.waitUntil(lambda: win.title_page.detail is not None and win.title_page.detail.id == "t101", timeout=5000)
+    assert win.current() is win.title_page
+    win.title_page.back_button.click()
+    assert win.current() is win.home
+    win.open_title(Tile("t004", "Title 4"))  # opened afresh: Back leaves the page at once
+    qtbot.waitUntil(lambda: win.title_page.detail is not None and win.title_page.detail.id == "t004", timeout=5000)
+    assert win.title_page.trail == []
 
 
 def test_the_title_document_carries_more_like_this() -> None:

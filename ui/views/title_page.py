@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Episode, TitleDetail, format_clock, format_runtime
+from ui.catalog import Episode, Tile, TitleDetail, format_clock, format_runtime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import EpisodeModel, EpisodeRole
@@ -107,7 +107,6 @@ class TitlePage(QWidget):
     play = Signal(object, object, float)  # TitleDetail, Episode | None, start seconds
     back = Signal()
     showDownloads = Signal()
-    openTitle = Signal(object)  # Tile, from More like this
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,7 +128,7 @@ class TitlePage(QWidget):
         lay.setContentsMargins(56, 100, 56, 40)
         lay.setSpacing(10)
         self.back_button = QPushButton(icon("back", 20), "  Back", objectName="Ghost")
-        self.back_button.clicked.connect(self.back)
+        self.back_button.clicked.connect(self.go_back)
         lay.addWidget(self.back_button, alignment=Qt.AlignmentFlag.AlignLeft)
         lay.addSpacing(60)
         self.title = QLabel(objectName="H1")
@@ -205,7 +204,8 @@ class TitlePage(QWidget):
         self.series_box.setMaximumWidth(900)
         lay.addWidget(self.series_box)
         self.more_like_this = MoreLikeThis(ctx)
-        self.more_like_this.opened.connect(self.openTitle)
+        self.more_like_this.opened.connect(self._open_similar)
+        self.trail: list[str] = []  # the titles this page came from through More like this
         lay.addWidget(self.more_like_this)
         self.status = QLabel(objectName="Meta")
         lay.addWidget(self.status)
@@ -213,6 +213,23 @@ class TitlePage(QWidget):
 
     # ------------------------------------------------------------ data
     def load(self, title_id: str) -> None:
+        """Show ``title_id``, opened from outside the page (home, search): Back leaves the page."""
+        self.trail.clear()
+        self._load(title_id)
+
+    def _open_similar(self, tile: Tile) -> None:
+        if self.detail is not None:
+            self.trail.append(self.detail.id)
+        self._load(tile.title_id)
+
+    def go_back(self) -> None:
+        """Back to the title this one was opened from through More like this, else off the page."""
+        if self.trail:
+            self._load(self.trail.pop())
+        else:
+            self.back.emit()
+
+    def _load(self, title_id: str) -> None:
         profile = self._ctx.profile
         if profile is None:
             return
@@ -467,6 +484,6 @@ class TitlePage(QWidget):
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
-            self.back.emit()
+            self.go_back()
             return
         super().keyPressEvent(e)
