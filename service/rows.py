@@ -204,6 +204,15 @@ def similarity(seed: Title, other: Title, watchers: Mapping[str, set[str]]) -> f
     return 0.6 * genre_similarity(seed, other) + cast + 0.3 * co + 0.1 * other.popularity
 
 
+def more_like_this(catalog: Catalog, seed: Title, max_level: int, k: int = 10) -> list[Title]:
+    """The title page's row: titles sharing genres or cast with ``seed`` (never ``seed`` itself),
+    within the profile's maturity limit, varied by MMR so one genre does not fill the row."""
+    related = [(t, similarity(seed, t, {})) for t in catalog.titles
+               if t.id != seed.id and t.level <= max_level
+               and (genre_similarity(seed, t) > 0 or set(seed.cast) & set(t.cast))]
+    return mmr(related, k, lam=0.85, cap_share=0.6)
+
+
 def trending_scores(all_history: Sequence[WatchEvent], now: float) -> dict[str, float]:
     per_title: dict[str, dict[str, float]] = {}
     for ev in all_history:

@@ -105,6 +105,7 @@ class TitleDetail(_Art):
     in_my_list: bool = False
     resume_episode_id: str | None = None  # the service's resume point for this profile
     resume_position_s: float = 0.0
+    more_like_this: tuple[Tile, ...] = ()  # the service's "More like this" row
 
     @property
     def is_series(self) -> bool:
@@ -277,6 +278,7 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
         in_my_list=bool(doc.get("in_my_list") or False),
         resume_episode_id=(str(resume["episode_id"]) if resume.get("episode_id") else None),
         resume_position_s=float(resume.get("position_s") or 0.0),
+        more_like_this=tuple(parse_tile(t) for t in doc.get("more_like_this") or () if isinstance(t, Mapping)),
     )
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from service.api.common import ApiError, artwork_urls, optional_profile, profile_level, runtime, tile
 from service.catalog import Title
-from service.rows import choose_artwork_variant, genre_affinity, resume_point
+from service.rows import choose_artwork_variant, genre_affinity, more_like_this, resume_point
 from service.search import search as search_titles
 from service.strict import ParseError, parse_uint
 
@@ -57,6 +57,7 @@ async def get_title(request: Request) -> JSONResponse:
         "artwork": [{"variant": v, "tag": rt.catalog.artwork_tags[v] if v < len(rt.catalog.artwork_tags) else None,
                      **artwork_urls(request, title.id, v)} for v in range(variants)],
     }
+    out["more_like_this"] = [tile(request, t, variant) for t in more_like_this(rt.catalog, title, profile_level(profile))]
     history = rt.store.history(profile.id) if profile else []
     progress = {}
     for ev in history:

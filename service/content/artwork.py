@@ -2,20 +2,29 @@
 title's lettering, as tiles show them, and a hero (16:9): the backdrop's picture alone, for the
 home banner and the title page, which write the title themselves.
 
-Each variant emphasises what ``artwork_tags`` in the catalogue names (default,
-action, drama, comedy), so the service can pick the art that fits a profile's taste:
+Every title has its own composition, so a row of posters reads at a glance:
 
-- default: the title's own palette (from its first genre), a sun over layered hills;
-- action: hot orange on deep teal, diagonal slashes, condensed capitals;
-- drama: dark, desaturated, a lone silhouette, a serif title and room to breathe;
-- comedy: bright pastel, confetti, a big rounded title.
+- a motif family from its first genre (``motifs.GENRE_MOTIFS``: a ringed planet for Sci-Fi,
+  a window and a figure for Drama, bare trees under a red moon for Horror, ...);
+- a palette from the genre's hue, moved per title, in one of several colour schemes;
+- a lettering layout (title at the foot, at the head, in a band, or stacked big) that also
+  decides where the picture's subject sits.
 
-Deterministic (seeded by title id and variant); Pillow only; no third-party art.
+The variants keep that identity (motif, placement, layout) and change what they emphasise,
+as ``artwork_tags`` in the catalogue names them, so the service can pick the art that fits a
+profile's taste:
+
+- default: the title's own palette and lettering;
+- action: the title's hue deep and saturated against hot orange (or teal), speed slashes,
+  high contrast, condensed capitals;
+- drama: a warm monochrome, a lone figure, a serif title with room to breathe;
+- comedy: bright pastel, confetti, a big rounded title in dark ink.
+
+Deterministic (seeded by title id); Pillow only; no third-party art.
 """
 
 from __future__ import annotations
 
-import colorsys
 import hashlib
 import random
 from dataclasses import dataclass
@@ -23,9 +32,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from service.content.fonts import system_font
+from service.content.motifs import GENRE_MOTIFS, SCHEMES, Box, Palette, figure, horizon, hsv, palette
 
 POSTER_SIZE = (400, 600)
 BACKDROP_SIZE = (1280, 720)
@@ -49,11 +59,6 @@ class ArtSubject:
     genres: tuple[str, ...]
     kind: str  # "film" | "series"
     seasons: int = 0
-
-
-def _hsv(h: float, s: float, v: float) -> RGB:
-    r, g, b = colorsys.hsv_to_rgb(h % 1.0, max(0.0, min(s, 1.0)), max(0.0, min(v, 1.0)))
-    return int(r * 255), int(g * 255), int(b * 255)
 
 
 @lru_cache(maxsize=64)
@@ -93,13 +98,6 @@ def _gradient(size: tuple[int, int], top: RGB, bottom: RGB, angle: float = 0.0) 
 
 def _vignette(img: Image.Image, strength: float) -> Image.Image:
     return Image.composite(Image.new("RGB", img.size, (0, 0, 0)), img, _radial_mask(img.size, strength))
-
-
-def _soft(layer: Image.Image, radius: float) -> Image.Image:
-    """Blur cheaply: at a quarter size, then back up."""
-    w, h = layer.size
-    small = layer.resize((max(w // 4, 1), max(h // 4, 1)), Image.Resampling.BILINEAR)
-    return small.filter(ImageFilter.GaussianBlur(radius / 4)).resize((w, h), Image.Resampling.BILINEAR)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, style: str, max_w: int, start: int, min_size: int,
@@ -153,212 +151,204 @@ def _brand(img: Image.Image, x: int, y: int, size: int, color: RGB) -> None:
     draw.text((x, y), "MARQUEE", font=_font("sans-bold", size), fill=color)
 
 
-# --- compositions ------------------------------------------------------------------------
+# --- composition -----------------------------------------------------------------------------
 
-def _hills(img: Image.Image, rng: random.Random, hue: float, layers: int = 4) -> None:
-    w, h = img.size
-    for k in range(layers):  # farther ones lighter
-        pts = [(0, h)]
-        base = h * (0.58 + 0.1 * k)
-        for i in range(9):
-            pts.append((int(w * i / 8), int(base - rng.uniform(0.02, 0.14) * h)))
-        pts.append((w, h))
-        ImageDraw.Draw(img).polygon(pts, fill=_hsv(hue + 0.03 * k, 0.65, 0.50 - 0.12 * k))
+POSTER_LAYOUTS = ("foot", "head", "band", "stacked", "column", "frame")
 
 
-def _skyline(img: Image.Image, rng: random.Random, hue: float) -> None:
-    w, h = img.size
-    d = ImageDraw.Draw(img)
-    for k, shade in enumerate((0.32, 0.14)):
-        x = -rng.randint(0, 30)
-        while x < w:
-            bw = int(w * rng.uniform(0.05, 0.12))
-            bh = int(h * rng.uniform(0.12, 0.38) * (1.0 if k else 0.8))
-            top = int(h * 0.78) - bh + k * int(h * 0.06)
-            d.rectangle((x, top, x + bw, h), fill=_hsv(hue + 0.5, 0.35, shade))
-            if k:
-                for wy in range(top + 8, h - 8, 14):
-                    for wx in range(x + 5, x + bw - 6, 11):
-                        if rng.random() < 0.18:
-                            d.rectangle((wx, wy, wx + 4, wy + 6), fill=_hsv(0.12, 0.5, 0.95))
-            x += bw + rng.randint(2, 10)
+@dataclass(frozen=True)
+class Composition:
+    """What stays the same in every variant of one title."""
+
+    hue: float
+    scheme: str
+    layout: str  # one of POSTER_LAYOUTS
+    genre: str  # the one whose motif is drawn
+    light_from: float  # the sky gradient's angle, degrees
 
 
-def _rings(img: Image.Image, rng: random.Random, hue: float) -> None:
-    w, h = img.size
-    cx, cy = int(w * rng.uniform(0.3, 0.7)), int(h * rng.uniform(0.28, 0.4))
-    d = ImageDraw.Draw(img)
-    for k in range(9, 0, -1):
-        r = int(min(w, h) * 0.07 * k)
-        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_hsv(hue + 0.025 * k, 0.55 + 0.03 * k, 0.95 - 0.08 * k))
+def composition(subject: ArtSubject) -> Composition:
+    rng = _rng(subject, "composition")
+    genre = next((g for g in subject.genres if g in GENRE_MOTIFS), "Documentary")
+    hue = GENRE_HUES.get(genre, 0.6) + rng.uniform(-0.09, 0.09)
+    return Composition(hue=hue, scheme=rng.choice(sorted(SCHEMES)), layout=rng.choice(POSTER_LAYOUTS), genre=genre,
+                       light_from=rng.choice((0.0, 45.0, -45.0, 90.0, 180.0)))
 
 
-def _scene_default(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
+def _focus(size: tuple[int, int], layout: str) -> Box:
+    """Where the picture's subject goes, given where the lettering goes."""
     w, h = size
-    img = _gradient(size, _hsv(hue, 0.65, 0.28), _hsv(hue + 0.1, 0.75, 0.9))
-    motif = rng.randrange(3)
-    if motif == 1:
-        _rings(img, rng, hue)
-        return _vignette(img, 1.0)
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(layer)
-    r = int(min(w, h) * rng.uniform(0.16, 0.26))
-    cx, cy = int(w * rng.uniform(0.3, 0.8)), int(h * rng.uniform(0.22, 0.38))
-    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(*_hsv(hue + 0.15, 0.3, 1.0), 255))
-    glow = _soft(layer, 30)
-    img.paste(glow, (0, 0), glow)
-    img.paste(layer, (0, 0), layer)
-    if motif == 0:
-        _hills(img, rng, hue)
-    else:
-        _skyline(img, rng, hue)
-    return _vignette(img, 0.9)
+    if w > h:  # backdrop and hero: the lettering (and the UI's text) on the left; the title page fades the foot
+        return int(w * 0.45), int(h * 0.05), w, int(h * 0.7)
+    return {"foot": (0, int(h * 0.06), w, int(h * 0.6)), "head": (0, int(h * 0.4), w, h - 40),
+            "band": (0, 0, w, int(h * 0.62)), "stacked": (int(w * 0.25), int(h * 0.42), w, h),
+            "column": (int(w * 0.4), 0, w, h), "frame": (28, 28, w - 28, int(h * 0.64))}[layout]
 
 
-ACTION_GROUNDS = ((8, 38, 48), (40, 6, 10), (10, 14, 40), (22, 22, 24))
+def _hot_accent(hue: float) -> RGB:
+    """Orange, or electric teal on titles that are orange already."""
+    return hsv(0.5, 0.85, 1.0) if (hue % 1.0) < 0.16 or (hue % 1.0) > 0.94 else hsv(0.07, 0.9, 1.0)
 
 
-def _scene_action(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
+def _variant_palette(comp: Composition, tag: str, rng: random.Random) -> Palette:
+    if tag == "action":  # the title's hue, deep and saturated, against one hot accent
+        hot = _hot_accent(comp.hue)
+        return Palette(hue=comp.hue, sky_top=hsv(comp.hue, 0.85, 0.16), sky_bottom=hsv(comp.hue + 0.03, 0.8, 0.45),
+                       ground=hsv(comp.hue, 0.6, 0.06), main=hsv(comp.hue - 0.03, 0.75, 0.6), accent=hot,
+                       light=hsv(0.1, 0.3, 1.0))
+    if tag == "comedy":  # pastel sky, saturated toys
+        return Palette(hue=comp.hue, sky_top=hsv(comp.hue, 0.25, 1.0), sky_bottom=hsv(comp.hue + 0.1, 0.35, 0.98),
+                       ground=hsv(comp.hue, 0.5, 0.45), main=hsv(comp.hue + 0.5, 0.55, 0.95),
+                       accent=hsv(comp.hue + 0.8, 0.7, 1.0), light=(255, 255, 255))
+    return palette(comp.hue, comp.scheme, rng)
+
+
+def _picture(subject: ArtSubject, tag: str, size: tuple[int, int]) -> Image.Image:
+    """The title's picture in the variant's emphasis, without lettering."""
+    comp = composition(subject)
+    # the same seed for every variant: one title keeps its motif's placement and detail
+    rng = _rng(subject, f"picture-{size[0]}x{size[1]}")
+    pal = _variant_palette(comp, tag, random.Random(rng.random()))
     w, h = size
-    ground = ACTION_GROUNDS[rng.randrange(len(ACTION_GROUNDS))]
-    img = _gradient(size, ground, tuple(min(255, int(c * 1.9)) for c in ground), angle=20)  # type: ignore[arg-type]
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(layer)
-    slant = rng.choice((-1, 1)) * h * rng.uniform(0.45, 0.8)
-    for i in range(rng.randint(5, 8)):
-        x = int(w * rng.uniform(-0.3, 1.1))
-        thick = int(w * rng.uniform(0.02, 0.12))
-        color = _hsv(0.06 + rng.uniform(-0.04, 0.05), 0.9, 1.0) if i % 3 else (255, 232, 190)
-        d.polygon([(x, h), (x + thick, h), (x + thick + int(slant), 0), (x + int(slant), 0)],
-                  fill=(*color, rng.randint(110, 230)))
-    glow = _soft(layer, 40)
-    img.paste(glow, (0, 0), glow)
-    img.paste(layer, (0, 0), layer)
-    return _vignette(img, 1.1)
+    img = _gradient(size, pal.sky_top, pal.sky_bottom, comp.light_from)
+    box = _focus(size, comp.layout)
+    GENRE_MOTIFS.get(comp.genre, horizon)(img, rng, pal, box)
+    if tag == "action":
+        layer = Image.new("RGBA", size, (0, 0, 0, 0))
+        d = ImageDraw.Draw(layer)
+        slant = h * 0.6
+        for i in range(6):
+            x = int(w * (i / 6) + w * 0.05)
+            d.polygon([(x, h), (x + w // 60, h), (x + w // 60 + slant, 0), (x + slant, 0)], fill=(*_hot_accent(comp.hue), 70))
+        img.paste(layer, (0, 0), layer)
+        img = ImageEnhance.Contrast(img).enhance(1.35)
+        return _vignette(img, 1.1)
+    if tag == "drama":
+        # a warm monochrome, like a still from the film: the title's colours give way to its light
+        img = ImageOps.colorize(ImageOps.autocontrast(img.convert("L"), cutoff=1), black=(22, 17, 14),
+                                white=(240, 226, 196), mid=(150, 134, 112))
+        d = ImageDraw.Draw(img)
+        x0, _, x1, y1 = box
+        side = x0 + (x1 - x0) // 5 if comp.layout in ("foot", "band") else x1 - (x1 - x0) // 5
+        figure(d, side, y1, int((y1 - box[1]) * 0.35), (6, 6, 8))
+        return _vignette(img, 1.1)
+    if tag == "comedy":
+        d = ImageDraw.Draw(img)
+        for _ in range(36):
+            cr = int(min(w, h) * rng.uniform(0.008, 0.022))
+            x, y = rng.randrange(w), rng.randrange(h)
+            color = hsv(rng.random(), 0.75, 0.98)
+            d.rounded_rectangle((x - cr, y - cr // 2, x + cr, y + cr // 2), radius=max(cr // 3, 1), fill=color)
+        return ImageEnhance.Brightness(img).enhance(1.08)
+    return _vignette(img, 0.8)
 
 
-def _figure(d: ImageDraw.ImageDraw, fx: int, fy: int, fh: int, color: RGB) -> None:
-    fw = max(fh // 4, 6)
-    d.ellipse((fx - fw // 2, fy - fh - fw, fx + fw // 2, fy - fh), fill=color)
-    d.rounded_rectangle((fx - fw, fy - fh, fx + fw, fy), radius=fw // 2, fill=color)
-
-
-def _scene_drama(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
-    w, h = size
-    img = _gradient(size, _hsv(hue, 0.3, 0.10), _hsv(hue + 0.05, 0.4, 0.40))
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(layer)
-    side = rng.choice((0.3, 0.7))
-    lx, ly = int(w * side), int(h * rng.uniform(0.22, 0.34))
-    d.ellipse((lx - w * 0.4, ly - h * 0.25, lx + w * 0.4, ly + h * 0.25), fill=(*_hsv(hue + 0.08, 0.45, 0.9), 120))
-    glow = _soft(layer, 80)
-    img.paste(glow, (0, 0), glow)
-    d2 = ImageDraw.Draw(img)
-    fy = int(h * rng.uniform(0.68, 0.74))
-    people = rng.choice((1, 1, 2, 3))
-    for k in range(people):
-        fh = int(h * rng.uniform(0.24, 0.34) * (1 - 0.18 * k))
-        step = int(fh * 0.6) * k
-        fx = int(w * side) + (step if side < 0.5 else -step)
-        _figure(d2, fx, fy - int(h * 0.02 * k), fh, (10, 10, 14))
-    d2.rectangle((0, fy, w, h), fill=_hsv(hue, 0.3, 0.08))
-    return _vignette(img, 1.3)
-
-
-PASTELS = (0.13, 0.95, 0.52, 0.42, 0.75)
-
-
-def _scene_comedy(size: tuple[int, int], rng: random.Random, hue: float) -> Image.Image:
-    w, h = size
-    poster = h > w
-    clear = (0, 0, w, int(h * 0.45)) if poster else (0, int(h * 0.3), int(w * 0.62), h)  # where the type goes
-    a, b = rng.sample(PASTELS, 2)
-    img = _gradient(size, _hsv(a, 0.45, 1.0), _hsv(b, 0.5, 0.98), angle=45)
-    d = ImageDraw.Draw(img)
-    r = int(min(w, h) * rng.uniform(0.45, 0.6))
-    cx, cy = int(w * rng.uniform(0.55, 0.85)), int(h * 0.82)
-    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255))
-    d.ellipse((cx - r + 16, cy - r + 16, cx + r - 16, cy + r - 16), fill=_hsv(rng.choice(PASTELS), 0.6, 1.0))
-    placed = 0
-    while placed < 30:
-        cr = int(min(w, h) * rng.uniform(0.012, 0.04))
-        x, y = rng.randrange(w), rng.randrange(h)
-        if clear[0] - cr <= x <= clear[2] + cr and clear[1] - cr <= y <= clear[3] + cr:
-            continue
-        placed += 1
-        color = _hsv(rng.choice(PASTELS) + rng.uniform(-0.03, 0.03), 0.8, 0.95)
-        if rng.random() < 0.5:
-            d.ellipse((x - cr, y - cr, x + cr, y + cr), fill=color)
-        else:
-            d.rounded_rectangle((x - cr, y - cr // 2, x + cr, y + cr // 2), radius=cr // 3, fill=color)
-    return img
-
-
-SCENES = {"default": _scene_default, "action": _scene_action, "drama": _scene_drama, "comedy": _scene_comedy}
 TITLE_STYLE = {"default": "sans-bold", "action": "condensed-bold", "drama": "serif-bold", "comedy": "sans-bold"}
+TAGS = tuple(TITLE_STYLE)
 
 
 def _rng(subject: ArtSubject, tag: str) -> random.Random:
     return random.Random(int(hashlib.sha256(f"{subject.id}/{tag}".encode()).hexdigest()[:12], 16))
 
 
-def _hue(subject: ArtSubject) -> float:
-    base = GENRE_HUES.get(subject.genres[0] if subject.genres else "", 0.6)
-    return base + (int(hashlib.sha256(subject.id.encode()).hexdigest()[:4], 16) / 65536 - 0.5) * 0.08
-
-
 def _title_text(subject: ArtSubject, tag: str) -> str:
     return subject.title.upper() if tag in ("action", "default") else subject.title
 
 
+def _scrim(img: Image.Image, box: Box, vertical: bool, from_end: bool, strength: float, light: bool = False) -> None:
+    """Darken (or, under dark type, lighten) ``box`` of ``img`` towards one edge, for the type there."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    mask = _scrim_mask((w, h), vertical, strength)
+    if not from_end:
+        mask = mask.transpose(Image.Transpose.FLIP_TOP_BOTTOM if vertical else Image.Transpose.FLIP_LEFT_RIGHT)
+    img.paste(Image.new("RGB", (w, h), (255, 252, 245) if light else (0, 0, 0)), (box[0], box[1]), mask)
+
+
+def _poster_lettering(img: Image.Image, subject: ArtSubject, tag: str, comp: Composition, ink: RGB,
+                      accent: RGB) -> None:
+    w, h = img.size
+    layout, hue = comp.layout, comp.hue
+    style, text = TITLE_STYLE[tag], _title_text(subject, tag)
+    light_bg = tag == "comedy"
+    shadow = 0 if light_bg else 2
+    meta_font = _font("sans", 15)
+    meta_ink = ink if light_bg else (220, 220, 220)
+    big = {"action": 74, "drama": 50, "comedy": 64}.get(tag, 62)
+    align = "center" if tag in ("drama", "comedy") else "left"
+    d = ImageDraw.Draw(img)
+    if layout == "foot":
+        _scrim(img, (0, h // 2, w, h), True, True, 0.75 if light_bg else 0.85, light_bg)
+        _brand(img, 24, 22, 17, accent)
+        top = _draw_title(img, text, style, (26, h // 2, w - 26, h - 64), ink, align=align, start=big, shadow=shadow)
+        d.rectangle((26, top - 18, 86, top - 12), fill=accent)
+        d.text((26, h - 44), _meta_line(subject), font=meta_font, fill=meta_ink)
+    elif layout == "head":
+        _scrim(img, (0, 0, w, h // 2), True, False, 0.75 if light_bg else 0.85, light_bg)
+        _brand(img, 24, h - 40, 17, accent)
+        bottom = int(h * 0.36)
+        _draw_title(img, text, style, (26, 40, w - 26, bottom), ink, align=align, anchor_bottom=False, start=big,
+                    shadow=shadow)
+        d.text((26, bottom + 8), _meta_line(subject), font=meta_font, fill=meta_ink)
+    elif layout == "band":
+        band = (0, int(h * 0.62), w, h)
+        d.rectangle(band, fill=(250, 246, 236) if light_bg else hsv(hue, 0.5, 0.12))
+        d.rectangle((0, band[1], w, band[1] + 6), fill=accent)
+        _brand(img, 24, 22, 17, accent)
+        _draw_title(img, text, style, (26, band[1] + 24, w - 26, h - 52), ink, align="center", anchor_bottom=False,
+                    start=int(big * 0.8), max_lines=2, shadow=0)
+        d.text((w // 2, h - 30), _meta_line(subject), font=meta_font, fill=meta_ink, anchor="mm")
+    elif layout == "column":  # the title down the left side, the picture on the right
+        _scrim(img, (0, 0, int(w * 0.8), h), False, False, 0.75 if light_bg else 0.85, light_bg)
+        _brand(img, 24, 22, 17, accent)
+        top = _draw_title(img, text, style, (26, int(h * 0.2), int(w * 0.72), int(h * 0.78)), ink, align="left",
+                          start=int(big * 0.85), max_lines=4, shadow=shadow)
+        d.rectangle((26, top - 18, 86, top - 12), fill=accent)
+        d.text((26, h - 44), _meta_line(subject), font=meta_font, fill=meta_ink)
+    elif layout == "frame":  # the picture as a framed print on a plain card, the title under it
+        x0, y0, x1, y1 = _focus((w, h), layout)
+        card = (246, 240, 228) if light_bg else hsv(hue, 0.45, 0.2)  # tinted: the tile's edge shows on the dark UI
+        for rect in ((0, 0, w, y0), (0, y1, w, h), (0, 0, x0, h), (x1, 0, w, h)):
+            d.rectangle(rect, fill=card)
+        d.rectangle((x0 - 3, y0 - 3, x1 + 3, y1 + 3), outline=accent, width=3)
+        _draw_title(img, text, style, (26, y1 + 22, w - 26, h - 52), ink, align="center", anchor_bottom=False,
+                    start=int(big * 0.75), max_lines=2, shadow=0)
+        d.text((w // 2, h - 30), _meta_line(subject), font=meta_font, fill=meta_ink, anchor="mm")
+    else:  # stacked: one big word a line, top left, the picture in the lower right
+        _scrim(img, (0, 0, w, int(h * 0.6)), True, False, 0.7, light_bg)
+        _draw_title(img, text, style, (26, 34, w - 26, int(h * 0.62)), ink, align="left", anchor_bottom=False,
+                    start=int(big * 1.25), max_lines=4, shadow=shadow)
+        _brand(img, 26, h - 40, 17, accent)
+        d.text((26, h - 64), _meta_line(subject), font=meta_font, fill=meta_ink)
+
+
 def render(subject: ArtSubject, tag: str, kind: str) -> Image.Image:
     """One image: ``kind`` one of ``KINDS``; ``tag`` one of the catalogue's artwork tags."""
-    tag = tag if tag in SCENES else "default"
+    tag = tag if tag in TITLE_STYLE else "default"
     size = POSTER_SIZE if kind == "poster" else BACKDROP_SIZE
     w, h = size
-    picture = "backdrop" if kind == "hero" else kind  # the hero is the backdrop's very picture
-    img = SCENES[tag](size, _rng(subject, tag + picture), _hue(subject))
+    img = _picture(subject, tag, size)  # the hero is the backdrop's very picture
+    light_bg = tag == "comedy"
     if kind == "hero":
-        if tag != "comedy":  # the same scrim on the left, under the UI's text
+        if not light_bg:  # the same scrim on the left, under the UI's text
             img.paste(Image.new("RGB", size, (0, 0, 0)), (0, 0), _scrim_mask(size, False, 0.8))
         return img
-    dark_text = tag == "comedy"
-    ink: RGB = (30, 24, 40) if dark_text else (250, 248, 240)
-    accent: RGB = {"action": (255, 150, 40), "comedy": (230, 40, 110), "drama": (210, 200, 180)}.get(
-        tag, _hsv(_hue(subject) + 0.1, 0.35, 1.0))
-    style = TITLE_STYLE[tag]
-    shadow = 0 if dark_text else max(w // 250, 2)
+    ink: RGB = (30, 24, 40) if light_bg else (250, 248, 240)
+    comp = composition(subject)
+    accent: RGB = {"action": _hot_accent(comp.hue), "comedy": (230, 40, 110), "drama": (210, 200, 180)}.get(
+        tag, hsv(comp.hue + 0.1, 0.45, 1.0))
     if kind == "poster":
-        if tag != "comedy":  # a dark floor for the type
-            floor = _scrim_mask((w, h // 2), True, 0.85)
-            img.paste(Image.new("RGB", (w, h // 2), (0, 0, 0)), (0, h - h // 2), floor)
-        _brand(img, 24, 22, 17, accent)
-        meta_font = _font("sans", 15)
-        if tag == "comedy":
-            _draw_title(img, _title_text(subject, tag), style, (26, 64, w - 26, int(h * 0.40)), ink, align="center",
-                        anchor_bottom=True, start=56, shadow=0)
-            ImageDraw.Draw(img).text((w // 2, int(h * 0.40) + 26), _meta_line(subject), font=meta_font, fill=ink,
-                                     anchor="mm")
-        else:
-            align = "center" if tag == "drama" else "left"
-            top = _draw_title(img, _title_text(subject, tag), style, (26, h // 2, w - 26, h - 64), ink,
-                              align=align, start=72 if tag == "action" else 58, shadow=shadow)
-            d = ImageDraw.Draw(img)
-            if align == "left":
-                d.rectangle((26, top - 18, 86, top - 12), fill=accent)
-                d.text((26, h - 44), _meta_line(subject), font=meta_font, fill=(220, 220, 220))
-            else:
-                d.text((w // 2, h - 36), _meta_line(subject), font=meta_font, fill=(220, 220, 220), anchor="mm")
-    else:
-        if tag != "comedy":  # a scrim on the left for the UI's text
-            scrim = _scrim_mask((w, h), False, 0.8)
-            img.paste(Image.new("RGB", size, (0, 0, 0)), (0, 0), scrim)
-        _brand(img, 60, 48, 26, accent)
-        top = _draw_title(img, _title_text(subject, tag), style, (60, 120, int(w * 0.55), h - 110), ink,
-                          start=104 if tag == "action" else 88, max_lines=2, shadow=shadow)
-        d = ImageDraw.Draw(img)
-        d.rectangle((60, top - 26, 150, top - 18), fill=accent)
-        d.text((60, h - 80), _meta_line(subject), font=_font("sans", 24), fill=ink if dark_text else (225, 225, 225))
+        _poster_lettering(img, subject, tag, comp, ink, accent)
+        return img
+    if light_bg:  # a pale wash under the dark type, left of what the hero shares with the backdrop
+        _scrim(img, (0, 0, int(w * 0.6), h), False, False, 0.8, light=True)
+    else:  # a scrim on the left for the UI's text
+        img.paste(Image.new("RGB", size, (0, 0, 0)), (0, 0), _scrim_mask(size, False, 0.8))
+    _brand(img, 60, 48, 26, accent)
+    top = _draw_title(img, _title_text(subject, tag), TITLE_STYLE[tag], (60, 120, int(w * 0.55), h - 110), ink,
+                      start=104 if tag == "action" else 88, max_lines=2, shadow=0 if light_bg else 3)
+    d = ImageDraw.Draw(img)
+    d.rectangle((60, top - 26, 150, top - 18), fill=accent)
+    d.text((60, h - 80), _meta_line(subject), font=_font("sans", 24), fill=ink if light_bg else (225, 225, 225))
     return img
 
 

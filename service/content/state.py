@@ -18,7 +18,7 @@ from service.content.spec import BuildSpec
 BUILD_FORMAT = 1  # bumped by hand when the layout written by the build changes
 BUILD_JSON = "build.json"
 MEDIA_MODULES = ("spec.py", "masters.py", "package.py", "ffmpeg.py", "fonts.py")
-ARTWORK_MODULES = ("artwork.py", "fonts.py")
+ARTWORK_MODULES = ("artwork.py", "motifs.py", "fonts.py")
 
 
 def code_version(modules: tuple[str, ...] | None = None) -> str:

@@ -134,6 +134,14 @@ def test_title_for_profile_has_resume_and_maturity_gate(app_client: Any) -> None
     alex = ps[0]
     detail = app_client.get("/v1/titles/t003", params={"profile_id": alex["id"]}, headers=headers).json()
     assert "resume" in detail
+    like = detail["more_like_this"]
+    assert like and all(t["title_id"] != "t003" for t in like)
+    assert all(set(t) >= {"title_id", "title", "kind", "poster", "backdrop"} for t in like)
+    for t in app_client.get("/v1/catalog").json()["titles"]:
+        kids_detail = app_client.get(f"/v1/titles/{t['id']}", params={"profile_id": kids["id"]}, headers=headers)
+        if kids_detail.status_code == 200:
+            kids_like = [t["maturity"] for t in kids_detail.json()["more_like_this"]]
+            assert kids_like and not {"R", "TV-MA", "PG-13", "TV-14"} & set(kids_like)
 
 
 def test_artwork(app_client: Any) -> None:

@@ -4,7 +4,7 @@ import pytest
 
 from service.catalog import Catalog, parse_catalog
 from service.rows import (DAY, ProfileView, WatchEvent, build_rows, choose_artwork_variant, genre_affinity, mmr,
-                          resume_point)
+                          more_like_this, resume_point)
 from service.seed import DEMO_PROFILES, plan_demo_history
 from tests.service.fakes import make_catalog
 
@@ -123,3 +123,20 @@ def test_mmr_prefers_variety_over_pure_relevance(catalog: Catalog) -> None:
     chosen = mmr(cands, 10)
     assert sum(t.genres[0] == "Action" for t in chosen) <= 4
     assert len(chosen) == 10
+
+
+def test_more_like_this_shares_genres_or_cast_and_never_shows_the_title_itself(catalog: Catalog) -> None:
+    for seed in catalog.titles:
+        row = more_like_this(catalog, seed, max_level=3)
+        assert row and seed.id not in [t.id for t in row] and len(row) <= 10
+        assert len({t.id for t in row}) == len(row)
+        for t in row:
+            assert set(t.genres) & set(seed.genres) or set(t.cast) & set(seed.cast), (seed.id, t.id)
+    film = next(t for t in catalog.titles if t.kind == "film")
+    first = more_like_this(catalog, film, max_level=3)[0]
+    assert set(first.genres) == set(film.genres)  # the closest match leads
+
+
+def test_more_like_this_respects_maturity(catalog: Catalog) -> None:
+    seed = next(t for t in catalog.titles if t.level == 0)
+    assert all(t.level <= 0 for t in more_like_this(catalog, seed, max_level=0))

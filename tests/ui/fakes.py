@@ -64,7 +64,8 @@ class FakeSource:
                            genres=("Drama",), maturity="PG-13", synopsis="A synopsis.", cast=("A. Actor", "B. Actor"),
                            runtime_s=5400, poster=f"http://fake/artwork/{title_id}/poster-0.jpg",
                            backdrop=f"http://fake/artwork/{title_id}/backdrop-0.jpg", seasons=seasons,
-                           position_s=0.0 if series else 754.0)
+                           position_s=0.0 if series else 754.0,
+                           more_like_this=tuple(_tile(k) for k in range(n + 1, n + 5) if n != 199))
 
     def search(self, query: str, profile_id: str) -> list[Tile]:
         self._record("search", query)

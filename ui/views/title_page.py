@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Episode, TitleDetail, format_clock, format_runtime
+from ui.catalog import Episode, Tile, TitleDetail, format_clock, format_runtime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import EpisodeModel, EpisodeRole
 from ui.views.artwork_view import ArtworkView
+from ui.views.more_like_this import MoreLikeThis
 
 if TYPE_CHECKING:
     from ui.views.download_options import DownloadChoices, DownloadOptionsDialog
@@ -115,7 +116,7 @@ class TitlePage(QWidget):
         self.episodes = EpisodeModel(self)
 
         self.backdrop = Backdrop(ctx)
-        scroll = QScrollArea(self)
+        self.page_scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.backdrop)
@@ -127,7 +128,7 @@ class TitlePage(QWidget):
         lay.setContentsMargins(56, 100, 56, 40)
         lay.setSpacing(10)
         self.back_button = QPushButton(icon("back", 20), "  Back", objectName="Ghost")
-        self.back_button.clicked.connect(self.back)
+        self.back_button.clicked.connect(self.go_back)
         lay.addWidget(self.back_button, alignment=Qt.AlignmentFlag.AlignLeft)
         lay.addSpacing(60)
         self.title = QLabel(objectName="H1")
@@ -202,12 +203,33 @@ class TitlePage(QWidget):
         sb.addWidget(self.episode_list)
         self.series_box.setMaximumWidth(900)
         lay.addWidget(self.series_box)
+        self.more_like_this = MoreLikeThis(ctx)
+        self.more_like_this.opened.connect(self._open_similar)
+        self.trail: list[str] = []  # the titles this page came from through More like this
+        lay.addWidget(self.more_like_this)
         self.status = QLabel(objectName="Meta")
         lay.addWidget(self.status)
         lay.addStretch(1)
 
     # ------------------------------------------------------------ data
     def load(self, title_id: str) -> None:
+        """Show ``title_id``, opened from outside the page (home, search): Back leaves the page."""
+        self.trail.clear()
+        self._load(title_id)
+
+    def _open_similar(self, tile: Tile) -> None:
+        if self.detail is not None:
+            self.trail.append(self.detail.id)
+        self._load(tile.title_id)
+
+    def go_back(self) -> None:
+        """Back to the title this one was opened from through More like this, else off the page."""
+        if self.trail:
+            self._load(self.trail.pop())
+        else:
+            self.back.emit()
+
+    def _load(self, title_id: str) -> None:
         profile = self._ctx.profile
         if profile is None:
             return
@@ -215,6 +237,8 @@ class TitlePage(QWidget):
         self.title.setText("")
         self.status.setText("Loading…")
         self.series_box.hide()
+        self.more_like_this.set_tiles(())
+        self.page_scroll.verticalScrollBar().setValue(0)
         source = self._ctx.source
         self._ctx.tasks.run(lambda: source.title(title_id, profile.id), self.set_detail, self._failed, key="title")
 
@@ -252,6 +276,7 @@ class TitlePage(QWidget):
         self.synopsis.setText(d.synopsis)
         self.cast.setText(f"Starring: {', '.join(d.cast)}" if d.cast else "")
         self.series_box.setVisible(d.is_series)
+        self.more_like_this.set_tiles(d.more_like_this)
         self.season.blockSignals(True)
         self.season.clear()
         for s in d.seasons:
@@ -459,6 +484,6 @@ class TitlePage(QWidget):
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
-            self.back.emit()
+            self.go_back()
             return
         super().keyPressEvent(e)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from service.content.artwork import ArtSubject, render, write_artwork
 
@@ -55,3 +55,26 @@ def test_the_hero_is_the_backdrops_picture_without_its_lettering(tag: str) -> No
     assert _diff(hero.crop(right), backdrop.crop(right)) == 0
     left = (0, 0, int(w * 0.55), h)
     assert _diff(hero.crop(left), backdrop.crop(left)) > 0.5  # the title and brand are gone
+
+
+def test_every_catalogue_genre_has_its_own_motif_family() -> None:
+    from service.catalog import default_catalog_path, load_catalog
+    from service.content.motifs import GENRE_MOTIFS
+
+    genres = {g for t in load_catalog(default_catalog_path()).titles for g in t.genres}
+    assert genres <= set(GENRE_MOTIFS), genres - set(GENRE_MOTIFS)
+    assert len(set(GENRE_MOTIFS.values())) == len(GENRE_MOTIFS)  # no two genres share a family
+
+
+def test_variants_keep_the_titles_composition_and_change_its_emphasis() -> None:
+    from service.content.artwork import composition
+
+    horror = ArtSubject("t903", "Bloom", 2025, ("Horror",), "film")
+    scifi = ArtSubject("t904", "Bloom", 2025, ("Sci-Fi",), "film")
+    assert composition(horror).genre == "Horror" and composition(scifi).genre == "Sci-Fi"
+    # same name and year, other genre: another picture
+    assert _diff(render(horror, "default", "hero"), render(scifi, "default", "hero")) > 10
+    # the action variant re-colours the title's picture: edges stay where they were
+    edges = [render(horror, tag, "hero").convert("L").filter(ImageFilter.FIND_EDGES) for tag in ("default", "action")]
+    other = render(scifi, "action", "hero").convert("L").filter(ImageFilter.FIND_EDGES)
+    assert _diff(edges[0], edges[1]) < _diff(edges[1], other)
