@@ -16,7 +16,8 @@ OCA still up at each moment) and our ladder's real segment sizes:
   sized the feed by the buffer target: a 4 MiB feed capped the buffer at ~9 s at 5 Mbit/s);
   downloads are checked for abandonment every 0.2 s;
   while every OCA is down the fetcher backs off exponentially, so recovery is noticed up to
-  one backoff late; a seek drops the buffer and in-flight download, and the wait after it
+  one backoff late, and a download cut by the outage resumes by Range with a new request whose
+  time alone (not the outage) makes the throughput sample, as ``player.fetch`` reports it; a seek drops the buffer and in-flight download, and the wait after it
   is not a stall (the engine reports it as seek time).
 """
 
@@ -225,8 +226,8 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
         while True:  # video and its audio in parallel on the one link, with abandonment checks
             size = ladder.size(rung, index)
             total = size + audio
-            before = now
             await_link()
+            before = now  # the engine times the attempt that succeeds, not the backoff before it
             elapse(rtt + model.request_overhead_s)
             elapsed = now - before
             got = 0.0
@@ -240,9 +241,13 @@ def run_model(scn: Scenario, variant: Variant, trace: Trace, video: Video, audio
                 if done:
                     break
                 if rate_at(trace, now + 1e-6) <= 0:  # the connection died with every OCA: resume by Range
-                    paused = now
+                    # The engine's sample is every byte of the segment over the time of the attempt
+                    # that succeeded (player.fetch: ttfb + transfer of that attempt), so the outage
+                    # and the backoff do not count as a slow download.
                     await_link()
-                    elapsed += now - paused
+                    resumed = now
+                    elapse(rtt + model.request_overhead_s)
+                    elapsed = now - resumed
                     continue
                 if rung == 0:
                     continue

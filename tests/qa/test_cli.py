@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,53 @@ def test_a_sim_run_on_a_fresh_home_builds_nothing_and_uses_the_shipped_sizes(tmp
     assert "shipped segment sizes" in proc.stdout
     assert "building the demo content" not in proc.stderr
     assert not any(home.rglob("manifest.mpd")), "a sim run built content"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--mbps", "4", "--upstream", "ftp://host/x.mpd"], "--upstream must be an http:// or https:// URL"),
+    (["--trace", "nope.txt", "--upstream", "http://127.0.0.1:1/x.mpd"], "no trace file 'nope.txt'"),
+    (["--mbps", "4", "--faults", "/no/such/faults.toml", "--upstream", "http://127.0.0.1:1/x.mpd"],
+     "cannot read the faults file"),
+])
+def test_link_bad_input_is_a_plain_error(tmp_path, args, words):
+    proc = _marquee("qa", "link", *args, home=tmp_path)
+    assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_link_serves_through_the_proxy_and_writes_the_log(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    import httpx
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x/seg.m4s").write_bytes(bytes(200_000))
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    env = {**os.environ, "MARQUEE_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "marquee", "qa", "link", "--mbps", "8", "--upstream",
+                             f"http://127.0.0.1:{upstream.server_port}/x/seg.m4s", "--log", str(tmp_path / "log.jsonl"),
+                             "--seconds", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/x/seg.m4s")
+        assert len(httpx.get(url, timeout=30).content) == 200_000
+        log = tmp_path / "log.jsonl"
+        for _ in range(100):  # the row is written once the response has ended, just after the client has it all
+            if log.exists() and log.read_text().endswith("\n"):
+                break
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        upstream.shutdown()
+    rows = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["path"], r["status"], r["bytes"]) for r in rows] == [
+        ("link_request", "/x/seg.m4s", 200, 200_000)]

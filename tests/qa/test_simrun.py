@@ -76,3 +76,17 @@ def test_the_bounded_feed_caps_the_buffer_at_high_bitrates():
     assert 6.0 < max(late) < 11.0  # 6.4 s of TS in the feed + 2 s read by mpv + the segment just written
     free = run_model(scn, Variant("fixed", "throughput"), effective_trace(scn, 200), video, [0] * 30, ZERO)
     assert max(s.buffer_s for s in free.samples) > 25
+
+
+def test_an_outage_does_not_count_as_a_slow_download():
+    """As player.fetch reports it: a segment cut by an all-OCA outage is resumed by a new
+    request whose time alone is the sample (and the abandonment check's elapsed time), so the
+    segment in flight is finished at its rung instead of being abandoned for the outage."""
+    scn = _scn("[[faults]]\noca = \"all\"\nat_s = 3\nuntil_s = 13\ndown = true\n", duration=30)
+    trace = effective_trace(scn, 200)
+    run = run_model(scn, Variant("default"), trace, _video(20), [0] * 20, ZERO)
+    res = run.result
+    k = next(i for i, t in enumerate(res.time_s) if t > 13)
+    assert res.rungs[k] == res.rungs[k - 1] == 2, list(zip(res.time_s, res.rungs))
+    # resumed by Range: only the bytes left (8 Mbit/s after the outage) plus nothing of the outage
+    assert res.delay_s[k] < 0.5 and res.throughput_mbps[k] > 8.0
