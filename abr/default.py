@@ -57,9 +57,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abr.api import Decision, DecisionContext, DownloadSample, Ladder
+from abr.api import Decision, DecisionContext, DownloadSample, Ladder, StartVerdict
+from abr.compose import Step, Verdict
 from abr.estimator import DualEwma, Variability
 from abr.params import non_negative, param, positive, unit_interval
+from abr.start import best_start_rung, needed_buffer_s
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,18 @@ class DefaultParams:
     abandon: bool = param(True, "allow abandoning a download in flight that would stall")
     abandon_margin_s: float = param(0.5, "projected stall (s) needed before abandoning", non_negative, ">= 0")
     abandon_min_elapsed_s: float = param(0.5, "do not judge a download younger than this (s)", non_negative, ">= 0")
+    start_rule: bool = param(True, "begin playback once the buffer covers the predicted fetch time (ready_to_start), "
+                             "and choose the rungs before it for the startup they add; off: start on the first "
+                             "segment, first rung the lowest")
+    start_horizon_s: float = param(10.0, "start rule: also cover the deficit of this much content (s) after the "
+                                   "segment in flight when even the lowest rung is not sustained", non_negative, ">= 0")
+    stall_cost: float = param(4.3, "QoE_lin cost of a second of startup wait or stall (weighs the rungs fetched "
+                              "before playback begins)", non_negative, ">= 0")
+    ramp_hold: float = param(1.0, "the startup ramp climbs to rung r only with ramp_hold x r/top of the reservoir "
+                             "buffered; 0 disables", non_negative, ">= 0")
+    ramp_exit: str = param("step", "when the ramp ends under the reservoir: 'step' (down one rung per falling "
+                           "buffer, hold while it grows) or 'reservoir' (straight to the lowest rung)",
+                           lambda x: x in ("step", "reservoir"), "step or reservoir")
     bandwidth_guess_bps: float = param(1_000_000.0, "estimate before the first sample", positive, "> 0")
 
     def validate(self) -> str | None:
@@ -166,6 +180,8 @@ class BufferHysteresis:
         self._virtual = 0.0  # s of virtual buffer added to the real one when reading the map
         self._ramp_last: float | None = None
         self._last_seen: float | None = None
+        self._exiting = False  # the ramp ended above the map under the reservoir: leave it one rung at a time
+        self.last_steps: list[Step] = []  # the rules of the last decision, in order (tests, QA)
 
     # ------------------------------------------------------------ observations
     def on_sample(self, sample: DownloadSample) -> None:
@@ -269,6 +285,18 @@ class BufferHysteresis:
         return self._ramping
 
     def choose(self, ctx: DecisionContext) -> Decision:
+        verdict = Verdict()
+        self._decide(ctx, verdict)
+        if ctx.startup and self.p.start_rule and ctx.current_rung is not None and self.est.samples > 0:
+            best = best_start_rung(ctx.ladder, ctx.segment_index, ctx.buffer_s, self.est.bps, self.est.ttfb_s,
+                                   self.p.stall_cost, verdict.rung)
+            verdict.limit("start rule", best, f"playback not begun; rung {best} is worth the startup it adds "
+                          f"(estimate {self.est.bps / 1e3:.0f} kbps, buffer {ctx.buffer_s:.1f}s)")
+        self.last_steps = verdict.steps
+        return self._commit(verdict.decision(), ctx.current_rung)
+
+    def _decide(self, ctx: DecisionContext, v: Verdict) -> None:
+        """Run the rules in order on ``v``; each writes its own reason."""
         p = self.p
         ladder = ctx.ladder
         cur = ctx.current_rung
@@ -278,8 +306,13 @@ class BufferHysteresis:
         have_est = self.est.samples > 0
 
         if cur is None:
-            rung = self._cap(ctx, 0, 0.0, startup=True)
-            return self._commit(rung, "first segment: lowest rung the estimate allows", None)
+            if p.start_rule:
+                r = best_start_rung(ladder, ctx.segment_index, 0.0, self.est.bps, self.est.ttfb_s, p.stall_cost,
+                                    ladder.top)
+                v.set("first segment", r, f"rung {r} is worth the startup it costs at {self.est.bps / 1e3:.0f} kbps")
+            else:
+                v.set("first segment", 0, "lowest rung")
+            return
         if cur == self._dwell_rung:
             self._dwell_s += ladder.segment_seconds
         else:
@@ -296,18 +329,21 @@ class BufferHysteresis:
             self._ramp_last = b
             if mapped > cur or fell or credit < cur:
                 self._ramping = False
+                self._exiting = p.ramp_exit == "step" and cur > 0
                 if mapped < cur:
                     # Keep the map at the ramp's rung: a virtual buffer (BOLA-E's placeholder) fills the gap
                     # and leaks away; real buffer lost on the way is taken from it too.
                     self._virtual = max(self._buffer_for(ctx, cur, res, top) - b, 0.0)
             else:
                 # Startup ramp (BBA-2): faster than the map while throughput supports it.
-                target = min(max(credit, cur), cur + p.startup_step)
+                target = min(max(credit, cur), cur + p.startup_step, self._hold_rung(ctx, b, res))
                 if target > cur:
-                    return self._commit(self._cap(ctx, target, res),
-                                        f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps sustains and "
-                                        f"survives rung {target}", cur)
-                return self._commit(self._cap(ctx, cur, res), "startup ramp: holding", cur)
+                    v.set("startup ramp", target, f"estimate {self.est.bps / 1e3:.0f} kbps sustains and survives "
+                          f"rung {target}")
+                else:
+                    v.set("startup ramp", cur, f"holding at {cur} (estimate {self.est.bps / 1e3:.0f} kbps)")
+                self._safety_cap(ctx, v, res, top)
+                return
         else:
             drop = max((self._last_seen if self._last_seen is not None else b) - b, 0.0)
             self._virtual = max(self._virtual - p.virtual_leak_s - p.virtual_drain * drop, 0.0)
@@ -317,12 +353,24 @@ class BufferHysteresis:
 
         if b <= res:
             self._up_streak = 0
-            return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung", cur)
+            credit = self._credit_rung(ctx, b) if self._exiting and cur > 0 and have_est else -1
+            if credit >= cur - 1 >= 0:
+                # Leaving the ramp under the reservoir: one rung at a time while the rung below is still
+                # sustained and survivable (else the reservoir's lowest rung); the safety cap still guards.
+                v.set("ramp exit", cur - 1, f"buffer {b:.1f}s under the reservoir {res:.1f}s after the ramp: "
+                      f"down one rung (estimate {self.est.bps / 1e3:.0f} kbps sustains rung {credit})")
+                self._safety_cap(ctx, v, res, top)
+                return
+            v.set("reservoir", 0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung")
+            return
+        self._exiting = False
 
         spend = self._spend_rung(ctx, b, res)
         if mapped <= cur - p.down_band and spend < cur:
             self._up_streak = 0
-            return self._commit(self._vcap(ctx, mapped, res, top), f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down", cur)
+            v.set("map", mapped, f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down")
+            self._safety_cap(ctx, v, res, top)
+            return
         ramp_to = cur
         if p.ramp_ratio > 0 and grew and have_est:
             bps = self._headroom_bps()
@@ -332,19 +380,42 @@ class BufferHysteresis:
         if mapped > cur or ramp_to > cur or spend > cur:
             self._up_streak += 1
             target = min(max(mapped, ramp_to), cur + p.max_up_step)
-
             while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top, eff)):
                 target -= 1
-            target = max(target, min(spend, cur + p.max_up_step))
+            spent = min(spend, cur + p.max_up_step)
             if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
                 self._up_streak = 0
-                if self._ceiling is not None and target >= self._ceiling[0]:
+                if self._ceiling is not None and max(target, spent) >= self._ceiling[0]:
                     self._ceiling = None
-                return self._commit(self._vcap(ctx, target, res, top),
-                                    f"buffer {eff:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up", cur)
-            return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: up to {mapped} not yet confirmed", cur)
+                if spent > target:
+                    v.set("end spending", spent, f"{ctx.ladder.remaining(ctx.segment_index)} segments left: "
+                          f"rung {spent} drains at most {p.spend_share:.0%} of the buffer above the reservoir")
+                else:
+                    rule = "map" if mapped >= target else "throughput ramp"
+                    v.set(rule, target, f"buffer {eff:.1f}s maps to rung {mapped}, estimate "
+                          f"{self.est.bps / 1e3:.0f} kbps: up to {target}")
+            elif spent > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
+                self._up_streak = 0
+                if self._ceiling is not None and spent >= self._ceiling[0]:
+                    self._ceiling = None
+                v.set("end spending", spent, f"{ctx.ladder.remaining(ctx.segment_index)} segments left: "
+                      f"rung {spent} drains at most {p.spend_share:.0%} of the buffer above the reservoir")
+            else:
+                v.set("hold", cur, f"at {cur}: up to {max(target, spent, mapped)} not yet confirmed")
+            self._safety_cap(ctx, v, res, top)
+            return
         self._up_streak = 0
-        return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: buffer {eff:.1f}s maps to rung {mapped}", cur)
+        v.set("hold", cur, f"at {cur}: buffer {eff:.1f}s maps to rung {mapped}")
+        self._safety_cap(ctx, v, res, top)
+
+    def _hold_rung(self, ctx: DecisionContext, b: float, res: float) -> int:
+        """The highest rung the startup ramp may climb to with buffer ``b``: rung ``r`` needs ``ramp_hold x
+        r/top`` of the reservoir, so that a ramp that ends finds the buffer to leave it one rung at a time."""
+        top = ctx.ladder.top
+        if self.p.ramp_hold <= 0 or top == 0:
+            return top
+        per_rung = self.p.ramp_hold * res / top
+        return top if per_rung <= 0 else min(top, int(b / per_rung + 1e-9))
 
     def _down_point(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
         """Buffer level below which the map would take ``rung`` down (given down_band)."""
@@ -385,21 +456,40 @@ class BufferHysteresis:
             rung -= 1
         return rung
 
-    def _vcap(self, ctx: DecisionContext, rung: int, res: float, top: float) -> int:
-        """The safety cap; when it lowers the rung, the virtual buffer shrinks to what the map needs for
-        the capped rung (the map must not point back up on virtual buffer alone)."""
-        capped = self._cap(ctx, rung, res)
-        if capped < rung and self._virtual > 0:
-            self._virtual = min(self._virtual, max(self._buffer_for(ctx, capped, res, top) - ctx.buffer_s, 0.0))
-        return capped
+    def _safety_cap(self, ctx: DecisionContext, v: Verdict, res: float, top: float) -> None:
+        """The safety cap on ``v``; when it lowers the rung, the virtual buffer shrinks to what the map needs
+        for the capped rung (the map must not point back up on virtual buffer alone)."""
+        wanted = v.rung
+        capped = self._cap(ctx, wanted, res)
+        if capped < wanted:
+            t = self._predict(ctx.ladder, wanted, ctx.segment_index)
+            v.limit("safety cap", capped, f"rung {wanted} would take {t:.1f}s at {self.est.bps / 1e3:.0f} kbps, "
+                    f"more than the buffer {ctx.buffer_s:.1f}s can give: rung {capped}")
+            if self._virtual > 0:
+                self._virtual = min(self._virtual, max(self._buffer_for(ctx, capped, res, top) - ctx.buffer_s, 0.0))
 
-    def _commit(self, rung: int, reason: str, cur: int | None = None) -> Decision:
+    def _commit(self, decision: Decision, cur: int | None) -> Decision:
+        rung = decision.rung
         failed = self._entry_buffer is not None and self._now_buffer < self._entry_buffer
         if cur is not None and rung < cur and self.est.samples > 0 and failed:
             # ``cur`` drained the buffer and is now left: remember at what throughput it failed.
             if self._ceiling is None or cur <= self._ceiling[0]:
                 self._ceiling = (cur, self._headroom_bps())
-        return Decision(rung, reason)
+        return decision
+
+    # ------------------------------------------------------------ start rule
+    def ready_to_start(self, ctx: DecisionContext, in_flight: DownloadSample | None) -> StartVerdict:
+        """Begin playback once the buffer covers the predicted fetch time (``abr/start.py``)."""
+        if not self.p.start_rule or in_flight is None:
+            return StartVerdict(True, "start rule off" if not self.p.start_rule else "nothing left to fetch")
+        if self.est.samples == 0:
+            return StartVerdict(False, "no throughput measured yet")
+        total = ctx.ladder.size(in_flight.rung, ctx.segment_index)
+        need = needed_buffer_s(ctx.ladder, ctx.segment_index, total, in_flight, self.est.bps, self.est.ttfb_s,
+                               self.p.start_horizon_s)
+        if ctx.buffer_s >= need:
+            return StartVerdict(True, f"buffer {ctx.buffer_s:.1f}s covers the predicted {need:.1f}s of fetching")
+        return StartVerdict(False, f"buffer {ctx.buffer_s:.1f}s < the predicted {need:.1f}s of fetching")
 
     # ------------------------------------------------------------ abandonment
     def check_abandon(self, in_flight: DownloadSample, ctx: DecisionContext) -> Decision | None:
