@@ -116,6 +116,10 @@ def heldout_sets() -> list[TraceSet]:
 # ---------------------------------------------------------------- real-link cases (issue 21)
 
 REAL_LINK_TRACES = ("norway_bus_1", "norway_car_1", "norway_tram_1")
+BEFORE_LABEL = "default-before"
+BEFORE_PARAMS = {"start_rule": "false", "ramp_hold": "0", "ramp_exit": "reservoir"}
+"""The default controller as it was before issue 21 (same code, the new rules off): the benchmark runs it
+next to the default in the same run."""
 
 
 def real_link_sets() -> list[TraceSet]:
