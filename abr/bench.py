@@ -117,7 +117,8 @@ def heldout_sets() -> list[TraceSet]:
 
 REAL_LINK_TRACES = ("norway_bus_1", "norway_car_1", "norway_tram_1")
 BEFORE_LABEL = "default-before"
-BEFORE_PARAMS = {"start_rule": "false", "ramp_hold": "0", "ramp_exit": "reservoir"}
+BEFORE_PARAMS = {"start_rule": "false", "ramp_hold": "0", "ramp_exit": "reservoir", "max_up_step": "2",
+                 "startup_ratio": "1.35", "ramp_ratio": "1.3"}
 """The default controller as it was before issue 21 (same code, the new rules off): the benchmark runs it
 next to the default in the same run."""
 

@@ -26,12 +26,12 @@ class DefaultParams:
     retry_gain: float = param(0.05, "after the buffer forced a rung down, climbing back to it needs the estimate to "
                               "have grown by this fraction since (or to cover the rung's bit rate): no "
                               "oscillation on steady throughput", non_negative, ">= 0")
-    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
+    max_up_step: int = param(5, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
     down_band: int = param(3, "a down-switch happens when the map points this many rungs below the current one",
                            lambda x: x >= 1, ">= 1")
     cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
                             lambda x: 0 <= x < 1, "0 <= x < 1")
-    startup_ratio: float = param(1.35, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
+    startup_ratio: float = param(1.5, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
                                  "segment's bit rate", positive, "> 0")
     startup_drop: float = param(1.25, "startup ramp: a rung is survivable when its segment still arrives before the buffer "
                                 "runs dry if the throughput fell to estimate / startup_drop", non_negative, ">= 0")
@@ -43,7 +43,7 @@ class DefaultParams:
                                   non_negative, ">= 0")
     virtual_drain: float = param(0.0, "the virtual buffer also shrinks by this factor times any fall of the real buffer",
                                  non_negative, ">= 0")
-    ramp_ratio: float = param(1.3, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
+    ramp_ratio: float = param(1.15, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
                               "with estimate >= ratio * its bit rate, after up_confirm decisions; 0 disables",
                               non_negative, ">= 0")
     spend_horizon_s: float = param(120.0, "end-of-presentation spending: with at most this much content (s) left, a rung "

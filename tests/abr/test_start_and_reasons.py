@@ -17,7 +17,9 @@ from abr.start import best_start_rung, needed_buffer_s
 from abr.traces import Trace
 from abr.video import Video, real_link_video
 
-BEFORE = DefaultParams(start_rule=False, ramp_hold=0.0, ramp_exit="reservoir")  # the controller before issue 21
+# The controller before issue 21 (its rules off, its parameter values).
+BEFORE = DefaultParams(start_rule=False, ramp_hold=0.0, ramp_exit="reservoir", max_up_step=2, startup_ratio=1.35,
+                       ramp_ratio=1.3)
 
 
 class Recorder(BufferHysteresis):
