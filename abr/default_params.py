@@ -26,7 +26,7 @@ class DefaultParams:
     retry_gain: float = param(0.05, "after the buffer forced a rung down, climbing back to it needs the estimate to "
                               "have grown by this fraction since (or to cover the rung's bit rate): no "
                               "oscillation on steady throughput", non_negative, ">= 0")
-    max_up_step: int = param(5, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
+    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
     down_band: int = param(3, "a down-switch happens when the map points this many rungs below the current one",
                            lambda x: x >= 1, ">= 1")
     cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
