@@ -263,12 +263,15 @@ class BufferHysteresis:
                     self._virtual = max(self._buffer_for(ctx, cur, res, top) - b, 0.0)
             else:
                 # Startup ramp (BBA-2): faster than the map while throughput supports it.
-                target = min(max(credit, cur), cur + p.startup_step, self._hold_rung(ctx, b, res))
+                held = self._hold_rung(ctx, b, res)
+                target = min(max(credit, cur), cur + p.startup_step, held)
+                why = (f"; rung {held + 1} needs more of the reservoir than the buffer {b:.1f}s holds"
+                       if held < min(credit, cur + p.startup_step) else "")
                 if target > cur:
                     v.set("startup ramp", target, f"estimate {self.est.bps / 1e3:.0f} kbps sustains and survives "
-                          f"rung {target}")
+                          f"rung {target}{why}")
                 else:
-                    v.set("startup ramp", cur, f"holding at {cur} (estimate {self.est.bps / 1e3:.0f} kbps)")
+                    v.set("startup ramp", cur, f"holding at {cur} (estimate {self.est.bps / 1e3:.0f} kbps){why}")
                 self._safety_cap(ctx, v, res, top)
                 return
         else:
