@@ -12,13 +12,15 @@ Interface for the playback engine (see :mod:`abr.api` for the full contract)::
     ctrl.on_sample(DownloadSample(nbytes, seconds, ttfb_s, rung, finished=True, segment_index=i))
     v = ctrl.check_abandon(DownloadSample(received, elapsed, ttfb, rung, finished=False), ctx)
     ctrl.reset()
+    # Optional (the default controller has it): before playback begins, start it only when
+    if isinstance(ctrl, StartRule) and ctrl.ready_to_start(ctx, in_flight).ready: ...
 
 ``algorithms()`` lists ``default``, ``throughput``, ``bba0``, ``bola``, ``robustmpc``;
 ``algorithm_info(name).params`` documents every parameter (name, default, doc).
 Controllers are deterministic and read no clock: ``now_s`` comes from the caller's clock.
 """
 
-from abr.api import Controller, Decision, DecisionContext, DownloadSample, Ladder
+from abr.api import Controller, Decision, DecisionContext, DownloadSample, Ladder, StartRule, StartVerdict
 from abr.registry import algorithm_info, algorithms, make_controller
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "DecisionContext",
     "DownloadSample",
     "Ladder",
+    "StartRule",
+    "StartVerdict",
     "algorithm_info",
     "algorithms",
     "make_controller",

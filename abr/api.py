@@ -107,9 +107,21 @@ class DecisionContext:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """A rung and why. ``rule`` names the rule whose output is ``rung`` (the reason starts with it);
+    controllers that do not compose rules leave it empty."""
+
     rung: int
     reason: str
     abandon: bool = False
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StartVerdict:
+    """The start rule's answer while playback has not begun: ``ready`` to start now, and why."""
+
+    ready: bool
+    reason: str
 
 
 @runtime_checkable
@@ -127,6 +139,17 @@ class Controller(Protocol):
 
     def reset(self) -> None:
         """Forget all history."""
+
+
+@runtime_checkable
+class StartRule(Protocol):
+    """Optional: a controller that decides when playback begins (the engine otherwise starts on the first frame)."""
+
+    def ready_to_start(self, ctx: DecisionContext, in_flight: DownloadSample | None) -> StartVerdict:
+        """Asked while playback has not begun, after each segment is buffered and every few hundred ms
+        during a download: ``ctx.buffer_s`` is the media buffered, ``ctx.segment_index`` the segment being
+        fetched, ``in_flight`` its download so far (``nbytes`` 0 before the first byte; None when nothing
+        is left to fetch)."""
 
 
 def clamp_rung(rung: int, ladder: Ladder) -> int:

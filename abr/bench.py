@@ -24,7 +24,8 @@ class RunResult:
 
 
 def run_one(algo: str, params: Mapping[str, str], traces: TraceSet, video: Video, mode: str = "standard",
-            keep_sessions: bool = False) -> RunResult:
+            keep_sessions: bool = False, label: str | None = None) -> RunResult:
+    """``label`` names the row (default: ``algo``), e.g. the same controller with other parameters."""
     controller = make_controller(algo, params)
     metrics: list[SessionMetrics] = []
     kept: list[SessionResult] = []
@@ -33,16 +34,18 @@ def run_one(algo: str, params: Mapping[str, str], traces: TraceSet, video: Video
         metrics.append(session_metrics(res))
         if keep_sessions:
             kept.append(res)
-    return RunResult(summarize(algo, traces.name, mode, metrics), metrics, kept)
+    return RunResult(summarize(label or algo, traces.name, mode, metrics), metrics, kept)
 
 
 def run_matrix(algos: Sequence[str], params: Mapping[str, Mapping[str, str]], sets: Sequence[TraceSet],
                video: Video, mode: str = "standard", keep_sessions: bool = False) -> list[RunResult]:
-    """Every algorithm on every trace set; ``params[algo]`` are that algorithm's overrides."""
+    """Every algorithm on every trace set; ``params[algo]`` are that algorithm's overrides. An entry
+    ``label=algo`` (e.g. ``default-before=default``) runs ``algo`` with ``params[label]`` under that label."""
     out: list[RunResult] = []
     for traces in sets:
-        for algo in algos:
-            out.append(run_one(algo, params.get(algo, {}), traces, video, mode, keep_sessions))
+        for entry in algos:
+            label, _, algo = entry.partition("=")
+            out.append(run_one(algo or label, params.get(label, {}), traces, video, mode, keep_sessions, label))
     return out
 
 
@@ -50,7 +53,7 @@ def format_table(results: Sequence[RunResult], baseline: str | None = "robustmpc
     """A plain-text table; with ``baseline``, QoE ratios against it on the same trace set and mode."""
     base = {(r.summary.traces, r.summary.mode): r.summary.qoe_lin_mean for r in results
             if r.summary.algo == baseline}
-    head = (f"{'traces':<12} {'mode':<9} {'algo':<11} {'n':>4} {'QoE_lin':>8} {'xMPC':>6} {'p10':>7} "
+    head = (f"{'traces':<12} {'mode':<9} {'algo':<14} {'n':>4} {'QoE_lin':>8} {'xMPC':>6} {'p10':>7} "
             f"{'QoE_log':>8} {'QoE_hd':>8} {'rebuf_s':>7} {'kbps':>6} {'switch':>6} {'sw_kbps':>7} "
             f"{'start_s':>7} {'aband':>5}")
     lines = [head, "-" * len(head)]
@@ -59,7 +62,7 @@ def format_table(results: Sequence[RunResult], baseline: str | None = "robustmpc
         b = base.get((s.traces, s.mode))
         ratio = f"{s.qoe_lin_mean / b:6.3f}" if b and b > 0 else f"{'-':>6}"
         lines.append(
-            f"{s.traces:<12} {s.mode:<9} {s.algo:<11} {s.sessions:>4} {s.qoe_lin_mean:8.2f} {ratio} "
+            f"{s.traces:<12} {s.mode:<9} {s.algo:<14} {s.sessions:>4} {s.qoe_lin_mean:8.2f} {ratio} "
             f"{s.qoe_lin_p10:7.2f} {s.qoe_log_mean:8.2f} {s.qoe_hd_mean:8.1f} {s.rebuffer_s_mean:7.2f} "
             f"{s.bitrate_kbps_mean:6.0f} {s.switches_mean:6.1f} {s.switch_kbps_mean:7.0f} "
             f"{s.startup_s_mean:7.2f} {s.abandons_mean:5.2f}"
@@ -108,3 +111,23 @@ def heldout_sets() -> list[TraceSet]:
     from abr.traces import resolve_traces
 
     return [half(resolve_traces(n)[0], 1) for n in ("fcc", "hsdpa")]
+
+
+# ---------------------------------------------------------------- real-link cases (issue 21)
+
+REAL_LINK_TRACES = ("norway_bus_1", "norway_car_1", "norway_tram_1")
+BEFORE_LABEL = "default-before"
+BEFORE_PARAMS = {"start_rule": "false", "ramp_hold": "0", "ramp_exit": "reservoir", "max_up_step": "2",
+                 "startup_ratio": "1.35", "ramp_ratio": "1.3"}
+"""The default controller as it was before issue 21 (same code, the new rules off): the benchmark runs it
+next to the default in the same run."""
+
+
+def real_link_sets() -> list[TraceSet]:
+    """The links of the real-link runs, one session each: three HSDPA traces and a steady 5 Mbit/s link
+    (80 ms RTT, the simulator's default)."""
+    from abr.traces import Trace, bundled_traces_dir, load_trace_file
+
+    sets = [TraceSet(n, (load_trace_file(bundled_traces_dir() / "hsdpa" / n),)) for n in REAL_LINK_TRACES]
+    steady = Trace("steady_5mbps", (0.0, 600.0), (5.0, 5.0))
+    return sets + [TraceSet("steady_5mbps", (steady,))]

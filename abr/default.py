@@ -38,7 +38,15 @@ The buffer drives the steady state, as in BBA (Huang et al., SIGCOMM'14):
   to the real one when reading the map, so the map continues from the ramp's rung instead of
   dropping; it leaks ``virtual_leak_s`` per segment, loses ``virtual_drain`` x any fall of the
   real buffer, and shrinks whenever the safety cap lowers a rung. The reservoir rule reads the
-  real buffer only.
+  real buffer only. The ramp climbs to rung ``r`` only with ``ramp_hold x r/top`` of the reservoir
+  buffered, and when it ends under the reservoir it leaves one rung per decision while the rung
+  below is sustained and survivable (``ramp_exit``), instead of the reservoir's drop to the bottom.
+* **Start rule** (``ready_to_start``, ``abr/start.py``): playback begins once the buffer covers the
+  predicted fetch time of the segment in flight (and the lowest rung's deficit over
+  ``start_horizon_s``); the first segment's rung, and the rungs fetched before playback begins,
+  are worth their bit rate against the startup they add (``stall_cost`` per second).
+* **Reasons**: the rules run in order on one :class:`~abr.compose.Verdict`; the logged reason
+  names the rule whose output is the decided rung (a cap that lowers it writes its own).
 * **End-of-presentation spending**: with at most ``spend_horizon_s`` of content left, a rung
   whose nominal segments, fetched at the safe estimate until the end, drain at most
   ``spend_share`` of the buffer above the reservoir is an up-switch target (past the credit
@@ -55,80 +63,13 @@ lower wins, time to first byte removed). Parameter values and how they were chos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from abr.api import Decision, DecisionContext, DownloadSample, Ladder
+from abr.api import Decision, DecisionContext, DownloadSample, Ladder, StartVerdict
+from abr.compose import Step, Verdict
 from abr.estimator import DualEwma, Variability
-from abr.params import non_negative, param, positive, unit_interval
+from abr.default_params import DefaultParams
 
-
-@dataclass(frozen=True)
-class DefaultParams:
-    reservoir_s: float = param(6.0, "buffer (s) at or below which the lowest rung is always chosen", non_negative, ">= 0")
-    cushion_s: float = param(38.0, "buffer span (s) over which the rate map climbs from the lowest to the top rung; "
-                             "above reservoir+cushion is the upper reservoir (top rung)", positive, "> 0")
-    end_reservoir: float = param(0.15, "near the end, reservoir = min(reservoir_s, end_reservoir * content left)",
-                                 non_negative, ">= 0")
-    end_top: float = param(0.2, "near the end, the map tops out at min(reservoir+cushion, end_top * content left)",
-                           positive, "> 0")
-    up_confirm: int = param(3, "consecutive decisions the map must point higher before an up-switch",
-                            lambda x: x >= 1, ">= 1")
-    min_dwell_s: float = param(0.0, "content (s) fetched at a rung before an up-switch is allowed", non_negative, ">= 0")
-    up_safety: float = param(0.0, "if > 0, an up-switch also needs estimate * up_safety >= the new segment's bit "
-                             "rate", lambda x: 0 <= x <= 4, "0 <= x <= 4")
-    headroom_segments: float = param(20.0, "an up-switch needs the buffer to stay above the new rung's down-switch "
-                                     "point after this many segments at the estimated throughput", non_negative, ">= 0")
-    retry_gain: float = param(0.05, "after the buffer forced a rung down, climbing back to it needs the estimate to "
-                              "have grown by this fraction since (or to cover the rung's bit rate): no "
-                              "oscillation on steady throughput", non_negative, ">= 0")
-    max_up_step: int = param(2, "rungs climbed at most per up-switch", lambda x: x >= 1, ">= 1")
-    down_band: int = param(3, "a down-switch happens when the map points this many rungs below the current one",
-                           lambda x: x >= 1, ">= 1")
-    cap_keep: float = param(0.6, "safety cap: a segment may drain the buffer to reservoir + cap_keep*(buffer-reservoir)",
-                            lambda x: 0 <= x < 1, "0 <= x < 1")
-    startup_ratio: float = param(1.35, "startup ramp: a rung is sustainable while the (safe) estimate >= ratio * its "
-                                 "segment's bit rate", positive, "> 0")
-    startup_drop: float = param(1.25, "startup ramp: a rung is survivable when its segment still arrives before the buffer "
-                                "runs dry if the throughput fell to estimate / startup_drop", non_negative, ">= 0")
-    startup_step: int = param(1, "rungs climbed at most per startup decision", lambda x: x >= 1, ">= 1")
-    startup_slack_s: float = param(1.0, "the startup ramp ends when the buffer fell by more than this (s) over a download",
-                                   non_negative, ">= 0")
-    virtual_leak_s: float = param(0.25, "after a startup ramp that ran ahead of the map, a virtual buffer keeps the map "
-                                  "at the ramp's rung (BOLA-E's placeholder); it leaks this much (s) per segment",
-                                  non_negative, ">= 0")
-    virtual_drain: float = param(0.0, "the virtual buffer also shrinks by this factor times any fall of the real buffer",
-                                 non_negative, ">= 0")
-    ramp_ratio: float = param(1.3, "after startup, also step up (past the map) when the buffer grew, to the highest rung "
-                              "with estimate >= ratio * its bit rate, after up_confirm decisions; 0 disables",
-                              non_negative, ">= 0")
-    spend_horizon_s: float = param(120.0, "end-of-presentation spending: with at most this much content (s) left, a rung "
-                                   "whose projected drain until the end (at the safe estimate) fits in spend_share of "
-                                   "the buffer above the reservoir is allowed up (past the headroom test) and is not "
-                                   "left for the map; 0 disables", non_negative, ">= 0")
-    spend_share: float = param(1.0, "share of the buffer above the reservoir that end-of-presentation spending may use",
-                               unit_interval, "0 < x <= 1")
-    risk_k: float = param(3.0, "downside risk near the end: end_reservoir and end_top are multiplied by (1 + risk_k * "
-                          "CV), CV the coefficient of variation of the last risk_window throughput samples, so a "
-                          "volatile link keeps more of its buffer to the end; 0 disables", non_negative, ">= 0")
-    risk_window: int = param(16, "throughput samples over which the CV (downside risk) is measured", lambda x: x >= 2,
-                             ">= 2")
-    fast_half_life: float = param(1.2, "fast EWMA half-life (unit: half_life_unit)", positive, "> 0")
-    slow_half_life: float = param(6.0, "slow EWMA half-life (unit: half_life_unit)", positive, "> 0")
-    half_life_unit: str = param("s", "'s': seconds of transfer time (as Shaka); 'downloads': per sample",
-                                lambda x: x in ("s", "downloads"), "s or downloads")
-    headroom_from: str = param("safe", "estimate used for up-switch headroom and ramps: 'fast' (last-sample "
-                               "biased) or 'safe' (the lower of the two EWMAs)", lambda x: x in ("fast", "safe"),
-                               "fast or safe")
-    min_sample_bytes: int = param(16000, "samples smaller than this are ignored by the estimator", lambda x: x >= 0, ">= 0")
-    abandon: bool = param(True, "allow abandoning a download in flight that would stall")
-    abandon_margin_s: float = param(0.5, "projected stall (s) needed before abandoning", non_negative, ">= 0")
-    abandon_min_elapsed_s: float = param(0.5, "do not judge a download younger than this (s)", non_negative, ">= 0")
-    bandwidth_guess_bps: float = param(1_000_000.0, "estimate before the first sample", positive, "> 0")
-
-    def validate(self) -> str | None:
-        if self.slow_half_life < self.fast_half_life:
-            return "slow_half_life must be >= fast_half_life"
-        return None
+__all__ = ["BufferHysteresis", "DefaultParams", "projected_stall_s"]
+from abr.start import best_start_rung, needed_buffer_s
 
 
 def projected_stall_s(in_flight: DownloadSample, total_bytes: float, buffer_s: float, rate_bps: float) -> float:
@@ -166,6 +107,8 @@ class BufferHysteresis:
         self._virtual = 0.0  # s of virtual buffer added to the real one when reading the map
         self._ramp_last: float | None = None
         self._last_seen: float | None = None
+        self._exiting = False  # the ramp ended above the map under the reservoir: leave it one rung at a time
+        self.last_steps: list[Step] = []  # the rules of the last decision, in order (tests, QA)
 
     # ------------------------------------------------------------ observations
     def on_sample(self, sample: DownloadSample) -> None:
@@ -269,6 +212,18 @@ class BufferHysteresis:
         return self._ramping
 
     def choose(self, ctx: DecisionContext) -> Decision:
+        verdict = Verdict()
+        self._decide(ctx, verdict)
+        if ctx.startup and self.p.start_rule and ctx.current_rung is not None and self.est.samples > 0:
+            best = best_start_rung(ctx.ladder, ctx.segment_index, ctx.buffer_s, self.est.bps, self.est.ttfb_s,
+                                   self.p.stall_cost, verdict.rung)
+            verdict.limit("start rule", best, f"playback not begun; rung {best} is worth the startup it adds "
+                          f"(estimate {self.est.bps / 1e3:.0f} kbps, buffer {ctx.buffer_s:.1f}s)")
+        self.last_steps = verdict.steps
+        return self._commit(verdict.decision(), ctx.current_rung)
+
+    def _decide(self, ctx: DecisionContext, v: Verdict) -> None:
+        """Run the rules in order on ``v``; each writes its own reason."""
         p = self.p
         ladder = ctx.ladder
         cur = ctx.current_rung
@@ -278,8 +233,13 @@ class BufferHysteresis:
         have_est = self.est.samples > 0
 
         if cur is None:
-            rung = self._cap(ctx, 0, 0.0, startup=True)
-            return self._commit(rung, "first segment: lowest rung the estimate allows", None)
+            if p.start_rule:
+                r = best_start_rung(ladder, ctx.segment_index, 0.0, self.est.bps, self.est.ttfb_s, p.stall_cost,
+                                    ladder.top)
+                v.set("first segment", r, f"rung {r} is worth the startup it costs at {self.est.bps / 1e3:.0f} kbps")
+            else:
+                v.set("first segment", 0, "lowest rung")
+            return
         if cur == self._dwell_rung:
             self._dwell_s += ladder.segment_seconds
         else:
@@ -296,18 +256,24 @@ class BufferHysteresis:
             self._ramp_last = b
             if mapped > cur or fell or credit < cur:
                 self._ramping = False
+                self._exiting = p.ramp_exit == "step" and cur > 0
                 if mapped < cur:
                     # Keep the map at the ramp's rung: a virtual buffer (BOLA-E's placeholder) fills the gap
                     # and leaks away; real buffer lost on the way is taken from it too.
                     self._virtual = max(self._buffer_for(ctx, cur, res, top) - b, 0.0)
             else:
                 # Startup ramp (BBA-2): faster than the map while throughput supports it.
-                target = min(max(credit, cur), cur + p.startup_step)
+                held = self._hold_rung(ctx, b, res)
+                target = min(max(credit, cur), cur + p.startup_step, held)
+                why = (f"; rung {held + 1} needs more of the reservoir than the buffer {b:.1f}s holds"
+                       if held < min(credit, cur + p.startup_step) else "")
                 if target > cur:
-                    return self._commit(self._cap(ctx, target, res),
-                                        f"startup ramp: estimate {self.est.bps / 1e3:.0f} kbps sustains and "
-                                        f"survives rung {target}", cur)
-                return self._commit(self._cap(ctx, cur, res), "startup ramp: holding", cur)
+                    v.set("startup ramp", target, f"estimate {self.est.bps / 1e3:.0f} kbps sustains and survives "
+                          f"rung {target}{why}")
+                else:
+                    v.set("startup ramp", cur, f"holding at {cur} (estimate {self.est.bps / 1e3:.0f} kbps){why}")
+                self._safety_cap(ctx, v, res, top)
+                return
         else:
             drop = max((self._last_seen if self._last_seen is not None else b) - b, 0.0)
             self._virtual = max(self._virtual - p.virtual_leak_s - p.virtual_drain * drop, 0.0)
@@ -317,12 +283,24 @@ class BufferHysteresis:
 
         if b <= res:
             self._up_streak = 0
-            return self._commit(0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung", cur)
+            credit = self._credit_rung(ctx, b) if self._exiting and cur > 0 and have_est else -1
+            if credit >= cur - 1 >= 0:
+                # Leaving the ramp under the reservoir: one rung at a time while the rung below is still
+                # sustained and survivable (else the reservoir's lowest rung); the safety cap still guards.
+                v.set("ramp exit", cur - 1, f"buffer {b:.1f}s under the reservoir {res:.1f}s after the ramp: "
+                      f"down one rung (estimate {self.est.bps / 1e3:.0f} kbps sustains rung {credit})")
+                self._safety_cap(ctx, v, res, top)
+                return
+            v.set("reservoir", 0, f"buffer {b:.1f}s at/below reservoir {res:.1f}s: lowest rung")
+            return
+        self._exiting = False
 
         spend = self._spend_rung(ctx, b, res)
         if mapped <= cur - p.down_band and spend < cur:
             self._up_streak = 0
-            return self._commit(self._vcap(ctx, mapped, res, top), f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down", cur)
+            v.set("map", mapped, f"buffer {eff:.1f}s maps to rung {mapped} < {cur}: down")
+            self._safety_cap(ctx, v, res, top)
+            return
         ramp_to = cur
         if p.ramp_ratio > 0 and grew and have_est:
             bps = self._headroom_bps()
@@ -332,19 +310,42 @@ class BufferHysteresis:
         if mapped > cur or ramp_to > cur or spend > cur:
             self._up_streak += 1
             target = min(max(mapped, ramp_to), cur + p.max_up_step)
-
             while target > cur and not (have_est and self._headroom_ok(ctx, target, res, top, eff)):
                 target -= 1
-            target = max(target, min(spend, cur + p.max_up_step))
+            spent = min(spend, cur + p.max_up_step)
             if target > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
                 self._up_streak = 0
-                if self._ceiling is not None and target >= self._ceiling[0]:
+                if self._ceiling is not None and max(target, spent) >= self._ceiling[0]:
                     self._ceiling = None
-                return self._commit(self._vcap(ctx, target, res, top),
-                                    f"buffer {eff:.1f}s maps to rung {mapped}, estimate {self.est.bps / 1e3:.0f} kbps: up", cur)
-            return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: up to {mapped} not yet confirmed", cur)
+                if spent > target:
+                    v.set("end spending", spent, f"{ctx.ladder.remaining(ctx.segment_index)} segments left: "
+                          f"rung {spent} drains at most {p.spend_share:.0%} of the buffer above the reservoir")
+                else:
+                    rule = "map" if mapped >= target else "throughput ramp"
+                    v.set(rule, target, f"buffer {eff:.1f}s maps to rung {mapped}, estimate "
+                          f"{self.est.bps / 1e3:.0f} kbps: up to {target}")
+            elif spent > cur and self._up_streak >= p.up_confirm and self._dwell_s >= p.min_dwell_s:
+                self._up_streak = 0
+                if self._ceiling is not None and spent >= self._ceiling[0]:
+                    self._ceiling = None
+                v.set("end spending", spent, f"{ctx.ladder.remaining(ctx.segment_index)} segments left: "
+                      f"rung {spent} drains at most {p.spend_share:.0%} of the buffer above the reservoir")
+            else:
+                v.set("hold", cur, f"at {cur}: up to {max(target, spent, mapped)} not yet confirmed")
+            self._safety_cap(ctx, v, res, top)
+            return
         self._up_streak = 0
-        return self._commit(self._vcap(ctx, cur, res, top), f"hold at {cur}: buffer {eff:.1f}s maps to rung {mapped}", cur)
+        v.set("hold", cur, f"at {cur}: buffer {eff:.1f}s maps to rung {mapped}")
+        self._safety_cap(ctx, v, res, top)
+
+    def _hold_rung(self, ctx: DecisionContext, b: float, res: float) -> int:
+        """The highest rung the startup ramp may climb to with buffer ``b``: rung ``r`` needs ``ramp_hold x
+        r/top`` of the reservoir, so that a ramp that ends finds the buffer to leave it one rung at a time."""
+        top = ctx.ladder.top
+        if self.p.ramp_hold <= 0 or top == 0:
+            return top
+        per_rung = self.p.ramp_hold * res / top
+        return top if per_rung <= 0 else min(top, int(b / per_rung + 1e-9))
 
     def _down_point(self, ctx: DecisionContext, rung: int, res: float, top: float) -> float:
         """Buffer level below which the map would take ``rung`` down (given down_band)."""
@@ -373,33 +374,50 @@ class BufferHysteresis:
         after = eff + self.p.headroom_segments * (ladder.segment_seconds - t)
         return after >= self._down_point(ctx, rung, res, top)
 
-    def _cap(self, ctx: DecisionContext, rung: int, res: float, startup: bool = False) -> int:
+    def _cap(self, ctx: DecisionContext, rung: int, res: float) -> int:
         """Throughput safety cap: lower the rung while its download would drain the buffer too far."""
         if self.est.samples == 0:
             return rung
         b = ctx.buffer_s
         budget = max(b - (res + self.p.cap_keep * max(b - res, 0.0)), 0.0) + ctx.ladder.segment_seconds
-        if startup:
-            budget = ctx.ladder.segment_seconds
         while rung > 0 and self._predict(ctx.ladder, rung, ctx.segment_index) > budget:
             rung -= 1
         return rung
 
-    def _vcap(self, ctx: DecisionContext, rung: int, res: float, top: float) -> int:
-        """The safety cap; when it lowers the rung, the virtual buffer shrinks to what the map needs for
-        the capped rung (the map must not point back up on virtual buffer alone)."""
-        capped = self._cap(ctx, rung, res)
-        if capped < rung and self._virtual > 0:
-            self._virtual = min(self._virtual, max(self._buffer_for(ctx, capped, res, top) - ctx.buffer_s, 0.0))
-        return capped
+    def _safety_cap(self, ctx: DecisionContext, v: Verdict, res: float, top: float) -> None:
+        """The safety cap on ``v``; when it lowers the rung, the virtual buffer shrinks to what the map needs
+        for the capped rung (the map must not point back up on virtual buffer alone)."""
+        wanted = v.rung
+        capped = self._cap(ctx, wanted, res)
+        if capped < wanted:
+            t = self._predict(ctx.ladder, wanted, ctx.segment_index)
+            v.limit("safety cap", capped, f"rung {wanted} would take {t:.1f}s at {self.est.bps / 1e3:.0f} kbps, "
+                    f"more than the buffer {ctx.buffer_s:.1f}s can give: rung {capped}")
+            if self._virtual > 0:
+                self._virtual = min(self._virtual, max(self._buffer_for(ctx, capped, res, top) - ctx.buffer_s, 0.0))
 
-    def _commit(self, rung: int, reason: str, cur: int | None = None) -> Decision:
+    def _commit(self, decision: Decision, cur: int | None) -> Decision:
+        rung = decision.rung
         failed = self._entry_buffer is not None and self._now_buffer < self._entry_buffer
         if cur is not None and rung < cur and self.est.samples > 0 and failed:
             # ``cur`` drained the buffer and is now left: remember at what throughput it failed.
             if self._ceiling is None or cur <= self._ceiling[0]:
                 self._ceiling = (cur, self._headroom_bps())
-        return Decision(rung, reason)
+        return decision
+
+    # ------------------------------------------------------------ start rule
+    def ready_to_start(self, ctx: DecisionContext, in_flight: DownloadSample | None) -> StartVerdict:
+        """Begin playback once the buffer covers the predicted fetch time (``abr/start.py``)."""
+        if not self.p.start_rule or in_flight is None:
+            return StartVerdict(True, "start rule off" if not self.p.start_rule else "nothing left to fetch")
+        if self.est.samples == 0:
+            return StartVerdict(False, "no throughput measured yet")
+        total = ctx.ladder.size(in_flight.rung, ctx.segment_index)
+        need = needed_buffer_s(ctx.ladder, ctx.segment_index, total, in_flight, self.est.bps, self.est.ttfb_s,
+                               self.p.start_horizon_s)
+        if ctx.buffer_s >= need:
+            return StartVerdict(True, f"buffer {ctx.buffer_s:.1f}s covers the predicted {need:.1f}s of fetching")
+        return StartVerdict(False, f"buffer {ctx.buffer_s:.1f}s < the predicted {need:.1f}s of fetching")
 
     # ------------------------------------------------------------ abandonment
     def check_abandon(self, in_flight: DownloadSample, ctx: DecisionContext) -> Decision | None:

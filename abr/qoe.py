@@ -8,7 +8,9 @@ Per scored chunk k with bitrate R_k (Mbit/s) and stall T_k (s):
   between, clamped outside), rebuffer penalty 8.
 
 The switch term of the first scored chunk uses the chunk before it (in standard mode, the
-0 -> 1 switch counts); in realistic mode chunk 0 has no switch term.
+0 -> 1 switch counts); in realistic mode chunk 0 has no switch term, and the wait before playback
+begins (``startup_s``) costs as much per second as a stall (4.3, 2.66, 8: as ``qa/metrics.py``
+counts a real run); ``rebuffer_s`` counts stalls after playback began only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from abr.sim import SessionResult
 
 HD_KBPS = (300.0, 750.0, 1200.0, 1850.0, 2850.0, 4300.0)
 HD_SCORE = (1.0, 2.0, 3.0, 12.0, 15.0, 20.0)
+STALL_LIN = 4.3  # QoE_lin cost of a second of stall (and of startup wait in realistic mode)
 
 
 def _hd(kbps: float) -> float:
@@ -57,7 +60,7 @@ def session_metrics(res: SessionResult) -> SessionMetrics:
     for k in range(start, len(kbps)):
         b = kbps[k]
         stall = res.stall_s[k]
-        lin += b / 1000.0 - 4.3 * stall
+        lin += b / 1000.0 - STALL_LIN * stall
         log += math.log(b / rmin) - 2.66 * stall
         hd += _hd(b) - 8.0 * stall
         if k > 0:
@@ -68,6 +71,10 @@ def session_metrics(res: SessionResult) -> SessionMetrics:
             if b != p:
                 switches += 1
                 switch_sum += abs(b - p)
+    if res.started_s is not None:  # realistic mode: the wait before the first frame, weighed as a stall
+        lin -= STALL_LIN * res.started_s
+        log -= 2.66 * res.started_s
+        hd -= 8.0 * res.started_s
     scored = len(kbps) - start
     rebuf = sum(res.stall_s[start:])
     content_s = scored * res.segment_seconds

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from abr.api import Controller, DecisionContext, DownloadSample, Ladder, clamp_rung
+from abr.api import Controller, DecisionContext, DownloadSample, Ladder, StartRule, clamp_rung
 from abr.traces import Trace
 from abr.video import Video
 
@@ -132,9 +132,12 @@ class SessionResult:
     reasons: list[str] = field(default_factory=list)
     abandons: int = 0
     scored_from: int = 1  # first chunk counted in the QoE (1 in standard mode)
+    started_s: float | None = None  # realistic mode: when playback began (``stall_s`` then counts stalls after it)
 
     @property
     def startup_s(self) -> float:
+        if self.started_s is not None:
+            return self.started_s
         return self.delay_s[0] if self.delay_s else 0.0
 
 
@@ -187,37 +190,53 @@ def simulate_realistic(controller: Controller, trace: Trace, video: Video, check
     seg = ladder.segment_seconds
     n = max(1, min(video.segments, int(trace.duration_s // seg)))
     rtt = trace.rtt_s if trace.rtt_s is not None else RTT_S
+    audio_bytes = video.audio_bps * seg / 8.0
     link = Link(trace, wrap=False)
     res = SessionResult(trace.name, getattr(controller, "name", "?"), "realistic",
                         tuple(b / 1000.0 for b in ladder.bitrates_bps), seg, scored_from=0)
+    rule = controller if isinstance(controller, StartRule) else None
     controller.reset()
     buffer = 0.0
     now = 0.0
     prev: int | None = None
+    started_at: float | None = None  # playback start (virtual time); without a start rule, the first segment's arrival
+
+    def ready(k: int, rung: int, got: float, elapsed: float) -> bool:
+        assert rule is not None
+        sample = DownloadSample(int(got), elapsed, rtt, rung, False, k)
+        return rule.ready_to_start(_ctx(ladder, buffer, k, prev, now + elapsed, True), sample).ready
+
     for k in range(n):
-        startup = k == 0
+        startup = started_at is None
         d = controller.choose(_ctx(ladder, buffer, k, prev, now, startup))
         rung = clamp_rung(d.rung, ladder)
         reason = d.reason
         stall = 0.0
         total_delay = 0.0
         while True:
-            size = ladder.size(rung, k)
+            size = ladder.size(rung, k) + audio_bytes
+            play_from: float | None = None if started_at is None else 0.0  # playback began this far in
+            if play_from is None and rule is not None and k > 0 and ready(k, rung, 0.0, 0.0):
+                started_at, play_from = now, 0.0
             link.sleep_ms(rtt * 1000.0)
             elapsed = rtt
             got = 0.0
             abandoned = False
             while True:
-                step = check_interval_s if allow_abandon else math.inf
+                step = check_interval_s if allow_abandon or play_from is None else math.inf
                 part, secs, done = link.download_for(size - got, step)
                 got += part
                 elapsed += secs
                 if done:
                     break
-                live_buffer = 0.0 if startup else max(buffer - elapsed, 0.0)
+                if play_from is None and rule is not None and k > 0 and ready(k, rung, got * (size - audio_bytes) / size, elapsed):
+                    started_at, play_from = now + elapsed, elapsed
+                if not allow_abandon:
+                    continue
+                live_buffer = buffer if play_from is None else max(buffer - (elapsed - play_from), 0.0)
                 verdict = controller.check_abandon(
                     DownloadSample(int(got), elapsed, rtt, rung, False, k),
-                    _ctx(ladder, live_buffer, k, prev, now + elapsed, startup))
+                    _ctx(ladder, live_buffer, k, prev, now + elapsed, play_from is None))
                 if verdict is not None and verdict.abandon and clamp_rung(verdict.rung, ladder) < rung:
                     abandoned = True
                     controller.on_sample(DownloadSample(int(got), elapsed, rtt, rung, False, k))
@@ -226,13 +245,16 @@ def simulate_realistic(controller: Controller, trace: Trace, video: Video, check
                     reason = f"abandoned rung {rung} -> {new_rung}: {verdict.reason}"
                     rung = new_rung
                     break
-            stall += elapsed if startup else max(elapsed - buffer, 0.0)
-            buffer = 0.0 if startup else max(buffer - elapsed, 0.0)
+            played = 0.0 if play_from is None else elapsed - play_from
+            stall += max(played - buffer, 0.0)
+            buffer = max(buffer - played, 0.0)
             now += elapsed
             total_delay += elapsed
             if not abandoned:
                 break
         buffer += seg
+        if started_at is None and (rule is None or k + 1 == n):
+            started_at = now  # without a start rule, playback begins with the first segment (or with the last one)
         if buffer > BUFFER_CAP_MS / 1000.0:
             sleep = math.ceil((buffer - BUFFER_CAP_MS / 1000.0) / (SLEEP_MS / 1000.0)) * (SLEEP_MS / 1000.0)
             buffer -= sleep
@@ -248,6 +270,7 @@ def simulate_realistic(controller: Controller, trace: Trace, video: Video, check
             res.reasons.append(reason)
         controller.on_sample(DownloadSample(int(ladder.size(rung, k)), elapsed, rtt, rung, True, k))
         prev = rung
+    res.started_s = started_at
     return res
 
 

@@ -40,6 +40,7 @@ MARQUEE_KBPS = (250, 500, 900, 1500, 2400, 3600, 5000)
 class Video:
     name: str
     ladder: Ladder
+    audio_bps: float = 0.0  # an audio track fetched with every segment (the controller sees video bytes only)
 
     @property
     def segments(self) -> int:
@@ -91,15 +92,25 @@ def load_chunk_file(path: Path, bitrates_kbps: tuple[float, ...] | None = None,
     return Video(path.name, ladder)
 
 
-def marquee_video(minutes: float = 10.0, segment_seconds: float = 4.0, seed: int = 11) -> Video:
+def marquee_video(minutes: float = 10.0, segment_seconds: float = 4.0, seed: int = 11,
+                  kbps: tuple[float, ...] = MARQUEE_KBPS, name: str = "marquee", audio_kbps: float = 0.0) -> Video:
     """Our own ladder with VBR sizes: a scene complexity shared by all rungs, +-25%."""
     n = int(minutes * 60 / segment_seconds)
     rng = np.random.default_rng(seed)
     scene = np.repeat(np.exp(rng.normal(0, 0.25, n // 5 + 1)), 5)[:n]
     scene *= np.exp(rng.normal(0, 0.08, n))
     scene /= scene.mean()
-    sizes = tuple(tuple(int(k * 1000 * segment_seconds / 8 * f) for f in scene) for k in MARQUEE_KBPS)
-    return Video("marquee", Ladder(tuple(k * 1000.0 for k in MARQUEE_KBPS), segment_seconds, sizes, n))
+    sizes = tuple(tuple(int(k * 1000 * segment_seconds / 8 * f) for f in scene) for k in kbps)
+    return Video(name, Ladder(tuple(k * 1000.0 for k in kbps), segment_seconds, sizes, n), audio_kbps * 1000.0)
+
+
+REAL_LINK_KBPS = (400.0, 1200.0, 2800.0)
+
+
+def real_link_video() -> Video:
+    """The clip of the real-link runs (issue 21): 180 s, 2 s segments, 400/1200/2800 kbps video (VBR sizes
+    as :func:`marquee_video`) and a 96 kbps audio track fetched with every segment."""
+    return marquee_video(3.0, 2.0, 21, REAL_LINK_KBPS, "real-link", 96.0)
 
 
 def pensieve_video() -> Video:
