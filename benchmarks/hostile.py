@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -40,31 +39,13 @@ def latency_ms(get: "callable", n: int) -> list[float]:  # type: ignore[valid-ty
     return out
 
 
-def dropped_after(port: int, first: bytes, trickle: bytes) -> float:
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(first)
-        for byte in trickle * 40:
-            time.sleep(0.5)
-            try:
-                sock.sendall(bytes([byte]))
-                sock.settimeout(0.01)
-                if sock.recv(1) == b"":
-                    break
-            except (BlockingIOError, TimeoutError):
-                pass
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            finally:
-                sock.settimeout(30)
-    return time.monotonic() - started
 
 
 def main() -> int:
     import httpx
 
     from marquee.embedded import start_embedded_service
-    from service.probe import Probe
+    from service.probe import Probe, dropped_after
     from tests.service.fakes import make_catalog, make_content
 
     home = Path(tempfile.mkdtemp(prefix="marquee-hostile-"))

@@ -57,6 +57,28 @@ def reset_peak(pid: int) -> None:
         pass  # not Linux, or not allowed: growth is then measured against the all-time peak
 
 
+def dropped_after(port: int, first: bytes, trickle: bytes, every_s: float = 0.5) -> float:
+    """Seconds until the server closes a connection that sends ``first`` then one byte of
+    ``trickle`` every ``every_s`` (a slowloris that never finishes its request)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(first)
+        for byte in trickle * 40:
+            time.sleep(every_s)
+            try:
+                sock.sendall(bytes([byte]))
+                sock.settimeout(0.01)
+                if sock.recv(1) == b"":
+                    break
+            except (BlockingIOError, TimeoutError):
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            finally:
+                sock.settimeout(30)
+    return time.monotonic() - started
+
+
 class Probe:
     def __init__(self, url: str, admin_secret: str) -> None:
         self.url = url.rstrip("/")

@@ -6,7 +6,6 @@ nothing may reach the log as an unhandled error, and a slow client is dropped wi
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Iterator
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from marquee.embedded import EmbeddedService, start_embedded_service
-from service.probe import Probe
+from service.probe import Probe, dropped_after
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc")]
 MAX_RSS_GROWTH_MB = 50.0
@@ -61,24 +60,7 @@ def test_nothing_reached_the_log_as_an_unhandled_error(service: EmbeddedService,
 def _dropped_after(service: EmbeddedService, first: bytes, trickle: bytes) -> float:
     """Seconds until the service closes a connection that sends ``first`` then one byte of
     ``trickle`` a second (a slowloris never finishing its request)."""
-    port = int(service.url.rsplit(":", 1)[1])
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(first)
-        for byte in trickle * 40:
-            time.sleep(1.0)
-            try:
-                sock.sendall(bytes([byte]))
-                sock.settimeout(0.01)
-                if sock.recv(1) == b"":
-                    break
-            except (BlockingIOError, TimeoutError):
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            finally:
-                sock.settimeout(30)
-    return time.monotonic() - started
+    return dropped_after(int(service.url.rsplit(":", 1)[1]), first, trickle, every_s=1.0)
 
 
 def test_a_slow_client_is_dropped_within_10_s(service: EmbeddedService) -> None:

@@ -55,6 +55,8 @@ def main() -> int:
     from ui.playback import default_engine_factory
     from ui.service_client import ApiCatalog
 
+    from tests.ui.e2e_common import PlayheadAdvances, brightness
+
     embedded = None
     url = args.service
     if not url:
@@ -95,21 +97,9 @@ def main() -> int:
         QApplication.processEvents()
         (widget or win).grab().save(str(out / f"{name}.png"))
 
-    def brightness(img: QImage) -> int:
-        small = img.scaled(64, 36)
-        return max(max(small.pixelColor(x, y).red(), small.pixelColor(x, y).green(), small.pixelColor(x, y).blue())
-                   for x in range(small.width()) for y in range(small.height()))
-
     def play_and_check(label: str, timeout_s: float) -> bool:
         player = win.player
-        first: dict[str, float] = {}
-
-        def advancing() -> bool:
-            pos = player.bridge.last.position_s
-            if "pos" not in first and pos > 0:
-                first["pos"] = pos
-            return "pos" in first and pos >= first["pos"] + 2.0
-
+        advancing = PlayheadAdvances(player)
         ok = step(f"{label}: position advances", wait_until(advancing, timeout_s),
                   position=player.bridge.last.position_s, state=str(player.bridge.last.state),
                   message=player.bridge.last.message)

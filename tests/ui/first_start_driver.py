@@ -24,13 +24,9 @@ from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.ui.e2e_common import PlayheadAdvances, brightness  # noqa: E402
+
 TICK_MS = 100
-
-
-def brightness(img: Any) -> int:
-    small = img.scaled(64, 36)
-    return max(max(small.pixelColor(x, y).red(), small.pixelColor(x, y).green(), small.pixelColor(x, y).blue())
-               for x in range(small.width()) for y in range(small.height()))
 
 
 class Observer:
@@ -116,14 +112,7 @@ class Observer:
         if not self.step("player", win.player is not None):
             return
         player = win.player
-        first: dict[str, float] = {}
-
-        def advancing() -> bool:
-            pos = player.bridge.last.position_s
-            if "pos" not in first and pos > 0:
-                first["pos"] = pos
-            return "pos" in first and pos >= first["pos"] + 2.0
-
+        advancing = PlayheadAdvances(player)
         yield from self.wait(advancing, 40)
         if not self.step("playhead advances", advancing(), position=player.bridge.last.position_s,
                          state=str(player.bridge.last.state), message=player.bridge.last.message):
