@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Episode, Profile, Tile, TitleDetail
+from ui.catalog import Episode, Profile, Tile, TitleDetail, initial
 from ui.context import AppContext
 from ui.icons import icon
 from ui.views.downloads_page import DownloadsPage
@@ -357,6 +357,6 @@ def _avatar_icon(profile: Profile):  # type: ignore[no-untyped-def]
     f.setBold(True)
     p.setFont(f)
     p.setPen(QColor("white"))
-    p.drawText(QRectF(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, profile.initial)
+    p.drawText(QRectF(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, initial(profile))
     p.end()
     return QIcon(pm)

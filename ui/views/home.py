@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Row, Tile, TitleDetail
+from ui.catalog import Row, Tile, TitleDetail, tile_subtitle
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import RowsModel
@@ -79,7 +79,7 @@ class HeroBanner(QWidget):
         if tile is None:
             return
         self.title.setText(tile.title)
-        self.meta.setText(tile.subtitle)
+        self.meta.setText(tile_subtitle(tile))
         self.synopsis.setText(tile.synopsis or "")
         self.synopsis.setVisible(bool(tile.synopsis))
         self.update()

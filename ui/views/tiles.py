@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPainterPath
 from PySide6.QtWidgets import QAbstractItemView, QListView, QScroller, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from ui.artwork import ArtworkLoader
-from ui.catalog import Tile
+from ui.catalog import Tile, tile_subtitle
 from ui.models import TileRole
 
 POSTER = QSize(166, 249)
@@ -110,7 +110,7 @@ class TileDelegate(QStyledItemDelegate):
             p.setPen(QColor("#c9c9d1"))
             meta = QRect(title_rect.left(), title_rect.bottom() + 1, title_rect.width(), 17)
             p.drawText(meta, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       p.fontMetrics().elidedText(tile.subtitle, Qt.TextElideMode.ElideRight, meta.width()))
+                       p.fontMetrics().elidedText(tile_subtitle(tile), Qt.TextElideMode.ElideRight, meta.width()))
 
 
 class TileRowView(QListView):
