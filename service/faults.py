@@ -56,7 +56,7 @@ def _int(body: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
     v = body[key]
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
         raise FaultSpecError(f"{key} must be an integer between {lo} and {hi}")
-    return v
+    return int(v)
 
 
 def parse_fault_spec(body: Any) -> FaultSpec:

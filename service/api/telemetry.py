@@ -182,7 +182,7 @@ def _status(body: dict[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
         raise ApiError(400, "invalid_fault", f"'{key}' must be an HTTP error status (400..599)")
-    return value
+    return int(value)
 
 
 async def put_faults(request: Request) -> JSONResponse:
