@@ -24,3 +24,4 @@ class SessionTokens(msgspec.Struct, frozen=True, kw_only=True):
     access_token: str
     refresh_token: str
     expires_in: float = 900.0
+    token_type: str = "Bearer"
