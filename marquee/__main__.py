@@ -1,5 +1,6 @@
+# ``python -m marquee``: the same as the ``marquee`` command (subprocesses start it this way).
 import sys
 
-from marquee.cli import main
+from app.cli import main
 
 sys.exit(main())

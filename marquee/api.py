@@ -12,11 +12,15 @@ message a person understands.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
 import httpx
 
+from contract import ContractError, decode, to_builtins
+from contract.auth import LoginRequest, RefreshRequest, SessionTokens
+from contract.catalog import NewProfile, Profile, ProfileList, Row, RowList, SearchResults, Tile
+from contract.playback import Oca, Playback, PlaybackRequest
 from marquee import paths
 from marquee.clock import Clock, SystemClock
 from marquee.errors import NetworkError, ServiceError
@@ -55,74 +59,9 @@ class Session:
     expires_at: float  # wall seconds
 
 
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    name: str
-    avatar_color: str
-    maturity: str
-
-
-@dataclass(frozen=True)
-class Tile:
-    title_id: str
-    title: str
-    kind: str
-    year: int
-    genres: tuple[str, ...]
-    poster: str
-    backdrop: str
-    episode_id: str | None = None
-    progress: float | None = None
-    position_s: float | None = None
-    hero: str = ""  # the backdrop's picture without lettering, when the service's content has it
-
-
-@dataclass(frozen=True)
-class Row:
-    id: str
-    title: str
-    kind: str
-    items: tuple[Tile, ...]
-
-
-@dataclass(frozen=True)
-class OcaEndpoint:
-    id: str
-    name: str
-    base_url: str
-    rank: int
-    weight: float
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class PlaybackInfo:
-    playback_id: str
-    title_id: str
-    episode_id: str | None
-    media_id: str
-    expires_at: float
-    dash_url: str
-    hls_url: str
-    manifests: Mapping[str, str]
-    ocas: tuple[OcaEndpoint, ...]
-    start_position_s: float = 0.0
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-
-def _tile(d: Mapping[str, Any]) -> Tile:
-    return Tile(d["title_id"], d["title"], d["kind"], int(d.get("year", 0)), tuple(d.get("genres", ())),
-                d.get("poster", ""), d.get("backdrop", ""), d.get("episode_id"), d.get("progress"), d.get("position_s"),
-                d.get("hero", ""))
-
-
-def _playback(d: Mapping[str, Any]) -> PlaybackInfo:
-    ocas = tuple(OcaEndpoint(o["id"], o.get("name", o["id"]), o["base_url"], int(o["rank"]), float(o.get("weight", 1.0)),
-                             float(o.get("score", 0.0))) for o in d["ocas"])
-    return PlaybackInfo(d["playback_id"], d["title_id"], d.get("episode_id"), d["media_id"], float(d["expires_at"]),
-                        d["dash_url"], d["hls_url"], dict(d["manifests"]), ocas, float(d.get("start_position_s", 0.0)),
-                        raw=d)
+# The service's bodies are the wire contract's types (``contract``); the old names stay.
+PlaybackInfo = Playback
+OcaEndpoint = Oca
 
 
 # -- pure request/answer helpers ----------------------------------------------------
@@ -136,21 +75,35 @@ class Call:
 
 
 class _calls:
+    """Answers validated against the wire contract (a mismatch is a ``bad_response``)."""
+
     @staticmethod
     def rows(d: Any) -> list[Row]:
-        return [Row(r["id"], r["title"], r["kind"], tuple(_tile(t) for t in r["items"])) for r in d["rows"]]
+        return list(_decoded(d, RowList).rows)
 
     @staticmethod
     def profiles(d: Any) -> list[Profile]:
-        return [Profile(p["id"], p["name"], p["avatar_color"], p["maturity"]) for p in d["profiles"]]
+        return list(_decoded(d, ProfileList).profiles)
 
     @staticmethod
     def profile(p: Any) -> Profile:
-        return Profile(p["id"], p["name"], p["avatar_color"], p["maturity"])
+        return _decoded(p, Profile)
 
     @staticmethod
     def search(d: Any) -> list[Tile]:
-        return [_tile(t) for t in d["results"]]
+        return list(_decoded(d, SearchResults).results)
+
+    @staticmethod
+    def playback(d: Any) -> Playback:
+        return _decoded(d, Playback)
+
+
+def _decoded(doc: Any, kind: type[T]) -> T:
+    try:
+        return decode(doc, kind)
+    except ContractError as exc:
+        raise ServiceRequestError(f"bad answer from the service: {exc}", status=200, code="bad_response",
+                                  user_message="The Marquee service sent a bad answer.") from None
 
 
 def _error_from(response: httpx.Response) -> ServiceRequestError:
@@ -175,9 +128,14 @@ def _network_error(base_url: str, exc: Exception) -> NetworkError:
                                      "and that you are online.")
 
 
-def _session(d: Mapping[str, Any], now: float) -> Session:
-    return Session(d["account_id"], d["device_id"], d["access_token"], d["refresh_token"],
-                   now + float(d.get("expires_in", 900)))
+def _session(d: Any, now: float) -> Session:
+    t = _decoded(d, SessionTokens)
+    return Session(t.account_id, t.device_id, t.access_token, t.refresh_token, now + t.expires_in)
+
+
+def _playback_body(profile_id: str, title_id: str, episode_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = to_builtins(PlaybackRequest(profile_id=profile_id, title_id=title_id, episode_id=episode_id))
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def load_device_id() -> str:
@@ -204,12 +162,13 @@ class _Base:
         self._credentials: tuple[str, str] | None = None
 
     def _login_call(self, email: str, password: str) -> Call:
-        return Call("POST", "/v1/auth/login", {"email": email, "password": password, "device_id": self.device_id,
-                                               "device_name": self.device_name}, auth=False)
+        body = LoginRequest(email=email, password=password, device_id=self.device_id, device_name=self.device_name)
+        return Call("POST", "/v1/auth/login", to_builtins(body), auth=False)
 
     def _refresh_call(self) -> Call:
         assert self.session is not None
-        return Call("POST", "/v1/auth/refresh", {"refresh_token": self.session.refresh_token}, auth=False)
+        return Call("POST", "/v1/auth/refresh", to_builtins(RefreshRequest(refresh_token=self.session.refresh_token)),
+                    auth=False)
 
     def _headers(self, call: Call) -> dict[str, str]:
         if not call.auth:
@@ -292,7 +251,7 @@ class ServiceClient(_Base):
         return self._request(Call("GET", "/v1/profiles"), _calls.profiles)
 
     def create_profile(self, name: str, maturity: str | None = None) -> Profile:
-        body = {"name": name, **({"maturity": maturity} if maturity else {})}
+        body = {k: v for k, v in to_builtins(NewProfile(name=name, maturity=maturity or None)).items() if v is not None}
         return self._request(Call("POST", "/v1/profiles", body), _calls.profile)
 
     def rows(self, profile_id: str) -> list[Row]:
@@ -307,8 +266,8 @@ class ServiceClient(_Base):
         return self._request(Call("GET", "/v1/search", params=params, auth=profile_id is not None), _calls.search)
 
     def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
-        body = {"profile_id": profile_id, "title_id": title_id, **({"episode_id": episode_id} if episode_id else {})}
-        return self._request(Call("POST", "/v1/playback", body), _playback)
+        return self._request(Call("POST", "/v1/playback", _playback_body(profile_id, title_id, episode_id)),
+                             _calls.playback)
 
     def add_history(self, profile_id: str, title_id: str, position_s: float, duration_s: float,
                     episode_id: str | None = None) -> dict[str, Any]:
@@ -413,5 +372,5 @@ class AsyncServiceClient(_Base):
                                    _calls.search)
 
     async def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
-        body = {"profile_id": profile_id, "title_id": title_id, **({"episode_id": episode_id} if episode_id else {})}
-        return await self._request(Call("POST", "/v1/playback", body), _playback)
+        return await self._request(Call("POST", "/v1/playback", _playback_body(profile_id, title_id, episode_id)),
+                                   _calls.playback)

@@ -10,16 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from contract.playback import Oca
 from player.events import PlaybackSnapshot, PlayerEvent, TrackInfo
 
 
-@dataclass(frozen=True)
-class OcaCandidate:
-    id: str
-    base_url: str
-    rank: int = 0
-    weight: float = 1.0
-    name: str = ""
+# An OCA the fetcher may use: the playback API's own type (``contract.playback.Oca``).
+OcaCandidate = Oca
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,26 @@ from typing import Any
 
 from marquee.api import PlaybackInfo, ServiceClient
 from marquee.errors import ConfigError
-from player.control import ContentRef, OcaCandidate, PlayRequest
+from player.control import ContentRef, PlayRequest
 
 
 def is_manifest_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
+def offered_protocol(info: PlaybackInfo, prefer: str = "dash") -> str:
+    """``prefer`` when the service offers it, else what it does offer (DASH first)."""
+    for protocol in (prefer, "dash", "hls"):
+        if protocol in info.manifests:
+            return protocol
+    raise ConfigError(f"the service offered no manifest for {info.title_id}")
+
+
 def request_from_playback(info: PlaybackInfo, protocol: str = "dash", **options: Any) -> PlayRequest:
     if protocol not in info.manifests:
         raise ConfigError(f"protocol {protocol!r} not offered; choose one of {', '.join(info.manifests)}")
     top_url = info.dash_url if protocol == "dash" else info.hls_url
-    ocas = tuple(
-        OcaCandidate(id=o.id, base_url=o.base_url, rank=o.rank, weight=o.weight, name=o.name) for o in info.ocas
-    )
+    ocas = tuple(sorted(info.ocas, key=lambda o: o.rank))  # the contract's OCAs are the fetcher's candidates
     return PlayRequest(manifest_url=top_url, ocas=ocas, manifest_path=info.manifests[protocol], **options)
 
 

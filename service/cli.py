@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the reference service and its OCA edge servers",
                        description="Run the reference service and its OCAs on loopback. Prints the base URL as "
                        "the first line of stdout; GET /health answers 200 when everything listens.")
@@ -84,7 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
 
 
-def catalog_rows(titles: list[dict]) -> list[str]:
+def catalog_rows(titles: list[dict[str, Any]]) -> list[str]:
     width = max([len(t["title"]) for t in titles] + [5])
     lines = [f"{'ID':<8} {'KIND':<7} {'TITLE':<{width}}  EPISODES"]
     for t in titles:

@@ -1,6 +1,6 @@
 """OCA fault injection: the fault description, per-request planning and link pacing. Pure.
 
-A ``FaultSpec`` is what ``PUT /v1/admin/ocas/{id}/faults`` sets (it replaces the
+A ``FaultSpec`` (the wire contract's, ``contract.faults``) is what ``PUT /v1/admin/ocas/{id}/faults`` sets (it replaces the
 previous one; ``DELETE`` clears it). ``plan_request`` turns it into what one
 response must do, using an injected RNG (seeded from ``seed`` so tests repeat).
 ``Link`` paces bytes like a slow link: every chunk reserves time on the OCA's one
@@ -15,87 +15,35 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-FIELDS = ("down", "error_rate", "error_status", "latency_ms", "throughput_kbps", "trace", "stall_after_bytes",
-          "truncate_after_bytes", "corrupt", "seed", "paths")
+import msgspec
+
+from contract.faults import FIELDS, RULES, FaultSpec
+
+__all__ = ["FIELDS", "FaultSpec", "FaultSpecError", "parse_fault_spec", "plan_request"]
 
 
 class FaultSpecError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class FaultSpec:
-    down: bool = False
-    error_rate: float = 0.0
-    error_status: int = 503
-    latency_ms: int = 0
-    throughput_kbps: int | None = None
-    trace: tuple[tuple[float, float], ...] = ()  # (t_s, mbps): piecewise constant from t_s, last value holds
-    stall_after_bytes: int | None = None
-    truncate_after_bytes: int | None = None
-    corrupt: bool = False
-    seed: int | None = None
-    paths: str | None = None  # only requests whose file path contains this substring are affected
-
-    def is_empty(self) -> bool:
-        return self == FaultSpec()
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in FIELDS:
-            value = getattr(self, name)
-            if value != getattr(FaultSpec(), name):
-                out[name] = [list(p) for p in value] if name == "trace" else value
-        return out
-
-    def shapes(self) -> bool:
-        return self.throughput_kbps is not None or bool(self.trace)
-
-
-def _int(body: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
-    v = body[key]
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise FaultSpecError(f"{key} must be an integer between {lo} and {hi}")
-    return v
-
-
 def parse_fault_spec(body: Any) -> FaultSpec:
+    """``body`` as the contract's ``FaultSpec``, or ``FaultSpecError`` saying which field is wrong and how."""
     if not isinstance(body, Mapping):
         raise FaultSpecError("the fault description must be a JSON object")
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}")
-    kw: dict[str, Any] = {}
-    for key in ("down", "corrupt"):
-        if key in body:
-            if not isinstance(body[key], bool):
-                raise FaultSpecError(f"{key} must be true or false")
-            kw[key] = body[key]
-    if "error_rate" in body:
-        v = body["error_rate"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
-            raise FaultSpecError("error_rate must be a number between 0 and 1")
-        kw["error_rate"] = float(v)
-    if "error_status" in body:
-        kw["error_status"] = _int(body, "error_status", 400, 599)
-    if "latency_ms" in body:
-        kw["latency_ms"] = _int(body, "latency_ms", 0, 600_000)
-    if "throughput_kbps" in body and body["throughput_kbps"] is not None:
-        kw["throughput_kbps"] = _int(body, "throughput_kbps", 1, 10_000_000)
-    for key in ("stall_after_bytes", "truncate_after_bytes"):
-        if key in body and body[key] is not None:
-            kw[key] = _int(body, key, 0, 1 << 40)
-    if "seed" in body and body["seed"] is not None:
-        kw["seed"] = _int(body, "seed", -(1 << 62), 1 << 62)
-    if "paths" in body and body["paths"] is not None:
-        if not isinstance(body["paths"], str) or not body["paths"]:
-            raise FaultSpecError("paths must be a non-empty string")
-        kw["paths"] = body["paths"]
-    if "trace" in body and body["trace"] is not None:
-        kw["trace"] = parse_trace(body["trace"])
-    if "throughput_kbps" in kw and "trace" in kw:
-        raise FaultSpecError("give either throughput_kbps or trace, not both")
-    return FaultSpec(**kw)
+    fields = {k: v for k, v in body.items() if k != "trace"}
+    try:
+        spec = msgspec.convert(fields, FaultSpec)
+    except msgspec.ValidationError as exc:
+        where = str(exc).rpartition("$.")[2].strip("`").split("[")[0].split(".")[0]
+        raise FaultSpecError(f"{where} must be {RULES.get(where, 'valid')}" if where in RULES else str(exc)) from None
+    if body.get("trace") is not None:
+        if spec.throughput_kbps is not None:
+            raise FaultSpecError("give either throughput_kbps or trace, not both")
+        spec = msgspec.structs.replace(spec, trace=parse_trace(body["trace"]))
+    return spec
 
 
 def parse_trace(raw: Any) -> tuple[tuple[float, float], ...]:

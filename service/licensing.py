@@ -29,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from contract import decode, to_builtins
+from contract.licenses import LicensePayload, WrappedKey
+
 WRAP_ALG = "X25519-HKDF-SHA256-A256GCM"
 MAX_DURATION_S = 100 * 365 * 86400.0
 
@@ -164,20 +167,21 @@ def wrap_content_key(content_key: bytes, device_public: bytes, license_id: str, 
                info=f"marquee-license-v1|{license_id}|{content_id}".encode()).derive(shared)
     nonce = os.urandom(12)
     ct = AESGCM(kek).encrypt(nonce, content_key, f"{license_id}|{content_id}".encode())
-    return {"alg": WRAP_ALG, "epk": _b64(epk), "nonce": _b64(nonce), "ciphertext": _b64(ct)}
+    wrapped: dict[str, Any] = to_builtins(WrappedKey(WRAP_ALG, _b64(epk), _b64(nonce), _b64(ct)))
+    return wrapped
 
 
 def license_document(row: LicenseRow, policy: LicensePolicy, *, device_public: bytes, content_key: bytes,
                      signing_key: Ed25519PrivateKey, key_id: str, now: float) -> dict[str, Any]:
-    payload = {
-        "v": 1, "license_id": row.id, "account_id": row.account_id, "device_id": row.device_id,
-        "title_id": row.title_id, "episode_id": row.episode_id, "content_id": row.content_id,
-        "media_id": row.media_id, "issued_at": row.issued_at, "expires_at": row.expires_at,
-        "playback_duration_s": policy.playback_duration_s, "can_renew": policy.can_renew,
-        "renewals": row.renewals, "server_time": now, "key_id": key_id,
-        "device_public_key": _b64(device_public),
-        "wrapped_key": wrap_content_key(content_key, device_public, row.id, row.content_id),
-    }
+    wrapped = decode(wrap_content_key(content_key, device_public, row.id, row.content_id), WrappedKey)
+    payload: dict[str, Any] = to_builtins(LicensePayload(
+        license_id=row.id, account_id=row.account_id, device_id=row.device_id,
+        title_id=row.title_id, episode_id=row.episode_id, content_id=row.content_id,
+        media_id=row.media_id, issued_at=row.issued_at, expires_at=row.expires_at,
+        playback_duration_s=policy.playback_duration_s, can_renew=policy.can_renew,
+        renewals=row.renewals, server_time=now, key_id=key_id,
+        device_public_key=_b64(device_public), wrapped_key=wrapped,
+    ))
     return {"license": payload, "signature": _b64(signing_key.sign(canonical(payload)))}
 
 

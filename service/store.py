@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from contract import to_builtins
+from contract.catalog import Profile as ContractProfile
 from marquee.sqlite import connect
 from service.progress import ProgressUpdate, Verdict, decide, history_position
 from service.rows import WatchEvent
@@ -91,7 +93,8 @@ class Profile:
     taste: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "avatar_color": self.avatar_color, "maturity": self.maturity}
+        body: dict[str, Any] = to_builtins(ContractProfile(self.id, self.name, self.avatar_color, self.maturity))
+        return body
 
 
 class Store:

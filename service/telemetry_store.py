@@ -22,7 +22,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from service import strict
 from service.store import Store
@@ -219,7 +219,8 @@ def metrics(records: Sequence[SessionRecord]) -> dict[str, Any]:
 def summarize(records: Sequence[SessionRecord], group: str) -> dict[str, dict[str, Any]]:
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    key = {"oca": lambda r: r.oca, "title": lambda r: r.title_id, "day": lambda r: r.day}[group]
+    key: Callable[[SessionRecord], str] = {"oca": lambda r: r.oca, "title": lambda r: r.title_id,
+                                           "day": lambda r: r.day}[group]
     buckets: dict[str, list[SessionRecord]] = {}
     for r in records:
         buckets.setdefault(key(r), []).append(r)

@@ -24,7 +24,7 @@ from marquee.errors import MarqueeError, NetworkError
 from player.events import Seek
 from sync.policy import Mark, ReportPolicy
 from sync.store import ContentKey, LocalStore
-from telemetry.policy import Backoff, classify
+from marquee.backoff import Backoff, classify
 
 log = logging.getLogger("marquee.sync")
 

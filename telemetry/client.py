@@ -24,7 +24,8 @@ from typing import Any, Callable, Sequence
 
 from marquee.clock import Clock, SystemClock
 from telemetry.identity import installation_id as load_installation_id
-from telemetry.policy import Backoff, BatchPolicy, classify
+from marquee.backoff import Backoff, classify
+from telemetry.policy import BatchPolicy
 from telemetry.queue import DurableQueue, QueueStats, default_path, delete_queue
 from telemetry.schema import SCHEMA_VERSION
 

@@ -84,11 +84,11 @@ def create_context(
                       abr_catalog=abr_catalog, save_settings=save, downloads=downloads)
 
 
-def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Shell:  # type: ignore[type-arg]
+def create_window(ctx: AppContext, player_factory: Callable | None = None) -> Shell:
     if player_factory is None and ctx.engine_factory is not None:
         from ui.views.player_view import PlayerView
 
-        def player_factory(c: AppContext, parent):  # type: ignore[no-untyped-def]
+        def player_factory(c: AppContext, parent):
             return PlayerView(c, parent=parent)
 
     return Shell(ctx, player_factory=player_factory)

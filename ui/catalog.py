@@ -1,71 +1,40 @@
 """What the app shows, as plain immutable values (no Qt, no HTTP).
 
-Parsed from the reference service's JSON (docs/architecture.md, "Reference
-service API"). Parsers are tolerant: a missing optional field gets a default, a
-malformed document raises ServiceError with the field named.
+Profiles, tiles, rows and playback are the wire contract's types (``contract``);
+the title page's view model is the UI's own. Parsers are tolerant of older or
+sparser documents (a null or missing optional field gets its default, ``id`` for
+``title_id``, progress as a fraction or a position), then validate against the
+contract: a malformed document raises ServiceError with the field named.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol, Sequence, TypeVar
 
+from contract import ContractError, decode
+from contract.catalog import Profile, Row, Tile
+from contract.playback import Oca, Playback
 from marquee.errors import ServiceError
 
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    name: str
-    avatar_color: str = "#e50914"
-    maturity: str = ""
-
-    @property
-    def initial(self) -> str:
-        return (self.name[:1] or "?").upper()
+# The wire types are the contract's (``contract``); the UI's own names for them.
+OcaInfo = Oca
+PlaybackInfo = Playback
+__all__ = ["OcaInfo", "PlaybackInfo", "Profile", "Row", "Tile"]
+T = TypeVar("T")
 
 
-class _Art:
-    """Artwork URLs a tile and a title both carry."""
-
-    hero: str
-    backdrop: str
-
-    @property
-    def banner_art(self) -> str:
-        """What to paint behind the app's own title text: the hero, else the backdrop."""
-        return self.hero or self.backdrop
+def initial(profile: Profile) -> str:
+    """The letter on a profile's avatar."""
+    return (profile.name[:1] or "?").upper()
 
 
-@dataclass(frozen=True)
-class Tile(_Art):
-    title_id: str
-    title: str
-    kind: str = "film"
-    year: int = 0
-    genres: tuple[str, ...] = ()
-    poster: str = ""
-    backdrop: str = ""
-    hero: str = ""  # the backdrop's picture without its lettering ("" from older services)
-    episode_id: str | None = None
-    progress: float | None = None  # 0..1 for Continue Watching
-    maturity: str = ""
-    synopsis: str = ""
-
-    @property
-    def subtitle(self) -> str:
-        parts = [str(self.year) if self.year else "", "Series" if self.kind == "series" else "Film"]
-        if self.genres:
-            parts.append(" · ".join(self.genres[:2]))
-        return "  ·  ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Row:
-    id: str
-    title: str
-    kind: str = ""
-    items: tuple[Tile, ...] = ()
+def tile_subtitle(tile: Tile) -> str:
+    """"2019  ·  Film  ·  Drama · Comedy" under a tile."""
+    parts = [str(tile.year) if tile.year else "", "Series" if tile.kind == "series" else "Film"]
+    if tile.genres:
+        parts.append(" · ".join(tile.genres[:2]))
+    return "  ·  ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -86,7 +55,7 @@ class Season:
 
 
 @dataclass(frozen=True)
-class TitleDetail(_Art):
+class TitleDetail:
     id: str
     title: str
     kind: str = "film"
@@ -108,6 +77,11 @@ class TitleDetail(_Art):
     more_like_this: tuple[Tile, ...] = ()  # the service's "More like this" row
 
     @property
+    def banner_art(self) -> str:
+        """What to paint behind the app's own title text: the hero, else the backdrop."""
+        return self.hero or self.backdrop
+
+    @property
     def is_series(self) -> bool:
         return self.kind == "series"
 
@@ -124,28 +98,6 @@ class TitleDetail(_Art):
                 if e.id == episode_id:
                     return e
         return None
-
-
-@dataclass(frozen=True)
-class OcaInfo:
-    id: str
-    base_url: str
-    rank: int = 0
-    weight: float = 1.0
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class PlaybackInfo:
-    playback_id: str
-    title_id: str
-    media_id: str
-    dash_url: str
-    hls_url: str
-    episode_id: str | None = None
-    manifests: Mapping[str, str] = field(default_factory=dict)
-    ocas: tuple[OcaInfo, ...] = ()
-    expires_at: float = 0.0
 
 
 class CatalogSource(Protocol):
@@ -185,33 +137,30 @@ def _progress(value: Any) -> float | None:
         return None
 
 
+def _contract(doc: Any, kind: type[T]) -> T:
+    try:
+        return decode(doc, kind)
+    except ContractError as exc:
+        raise ServiceError(str(exc), user_message="The service sent a reply the app does not understand.") from None
+
+
+def _present(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` without its null fields: a null optional field means its default."""
+    return {k: v for k, v in doc.items() if v is not None}
+
+
 def parse_profile(doc: Mapping[str, Any]) -> Profile:
-    return Profile(
-        id=str(_req(doc, "id", "profile")),
-        name=str(doc.get("name") or "Profile"),
-        avatar_color=str(doc.get("avatar_color") or "#e50914"),
-        maturity=str(doc.get("maturity") or ""),
-    )
+    _req(doc, "id", "profile")
+    return _contract({"name": "Profile", **_present(doc)}, Profile)
 
 
 def parse_tile(doc: Mapping[str, Any]) -> Tile:
-    title_id = doc.get("title_id") or doc.get("id")
-    if not title_id:
+    if not isinstance(doc, Mapping) or not (doc.get("title_id") or doc.get("id")):
         raise ServiceError("tile: missing field 'title_id'", user_message="The service sent a reply the app does not understand.")
-    return Tile(
-        title_id=str(title_id),
-        title=str(doc.get("title") or ""),
-        kind=str(doc.get("kind") or "film"),
-        year=int(doc.get("year") or 0),
-        genres=tuple(str(g) for g in doc.get("genres") or ()),
-        poster=str(doc.get("poster") or ""),
-        backdrop=str(doc.get("backdrop") or ""),
-        hero=str(doc.get("hero") or ""),
-        episode_id=(str(doc["episode_id"]) if doc.get("episode_id") else None),
-        progress=_progress(doc.get("progress")),
-        maturity=str(doc.get("maturity") or ""),
-        synopsis=str(doc.get("synopsis") or ""),
-    )
+    fields = {k: v for k, v in _present(doc).items() if k in Tile.__struct_fields__}
+    fields["title_id"] = str(doc.get("title_id") or doc.get("id"))
+    fields["progress"] = _progress(doc.get("progress"))
+    return _contract(fields, Tile)
 
 
 def parse_rows(doc: Mapping[str, Any]) -> list[Row]:
@@ -283,22 +232,8 @@ def parse_title(doc: Mapping[str, Any]) -> TitleDetail:
 
 
 def parse_playback(doc: Mapping[str, Any]) -> PlaybackInfo:
-    ocas = tuple(
-        OcaInfo(id=str(_req(o, "id", "oca")), base_url=str(_req(o, "base_url", "oca")), rank=int(o.get("rank") or 0),
-                weight=float(o.get("weight") or 1.0), name=str(o.get("name") or ""))
-        for o in doc.get("ocas") or ()
-    )
-    return PlaybackInfo(
-        playback_id=str(doc.get("playback_id") or ""),
-        title_id=str(_req(doc, "title_id", "playback")),
-        media_id=str(doc.get("media_id") or ""),
-        dash_url=str(doc.get("dash_url") or ""),
-        hls_url=str(doc.get("hls_url") or ""),
-        episode_id=(str(doc["episode_id"]) if doc.get("episode_id") else None),
-        manifests=dict(doc.get("manifests") or {}),
-        ocas=ocas,
-        expires_at=float(doc.get("expires_at") or 0.0) if not isinstance(doc.get("expires_at"), str) else 0.0,
-    )
+    _req(doc, "title_id", "playback")
+    return _contract(_present(doc), Playback)
 
 
 def format_clock(seconds: float) -> str:

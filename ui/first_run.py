@@ -4,7 +4,7 @@ bar, instead of a silent wait behind a terminal the user may not be looking at. 
 says what went wrong and offers to try again or to open Marquee without the videos.
 
 ``run_first_build`` runs the QApplication's event loop until the build ends or the window is
-closed; ``marquee.app_cli`` then opens the app as usual, on the same QApplication, and the app's
+closed; ``app.desktop`` then opens the app as usual, on the same QApplication, and the app's
 window replaces this one. The build is
 ``marquee content build`` in a child process (its lines are echoed to this terminal too); an
 interrupted build resumes where it stopped at the next start (each title is kept once encoded).

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from ui.catalog import Episode, Row, Tile
+from ui.catalog import Episode, Row, Tile, tile_subtitle
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -60,7 +60,7 @@ class TileModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return t.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{t.title}\n{t.subtitle}"
+            return f"{t.title}\n{tile_subtitle(t)}"
         if role == TileRole:
             return t
         if role == PosterRole:
@@ -70,7 +70,7 @@ class TileModel(QAbstractListModel):
         if role == ProgressRole:
             return t.progress
         if role == SubtitleRole:
-            return t.subtitle
+            return tile_subtitle(t)
         return None
 
     def artwork_loaded(self, url: str) -> None:

@@ -1,6 +1,7 @@
 """From "the user pressed Play" to a ``PlayRequest``, and which engine plays it.
 
-Pure mapping (``make_request``) plus the choice of engine. The engine factory
+Pure mapping (``make_request``: the user's settings on top of the engine's own
+``player.launch.request_from_playback``) plus the choice of engine. The engine factory
 returns ``EngineParts``: the ``PlaybackControl`` the bridge drives, and the
 object the video widget renders from (``render_source``: anything with
 ``create_render_context(get_proc_address, update_cb)``, i.e. the mpv adapter's
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from marquee.settings import Settings
-from player.control import ContentRef, OcaCandidate, PlaybackControl, PlayRequest
+from player.control import ContentRef, PlaybackControl, PlayRequest
+from player.launch import offered_protocol, request_from_playback
 from ui.catalog import PlaybackInfo
 
 log = logging.getLogger("marquee.ui.playback")
@@ -37,7 +39,7 @@ class RenderSource(Protocol):
 class EngineParts:
     control: PlaybackControl
     render_source: RenderSource | None = None
-    description: str = ""  # "engine" or the temporary native path, shown in the stats overlay
+    description: str = ""  # which engine plays, shown in the stats overlay
     on_close: Callable[[], None] | None = None  # after the control's close(): free what it did not own
     offline_mount: Any = None  # ui.offline_mount.OfflineMount on the engine's client (offline titles)
 
@@ -45,16 +47,9 @@ class EngineParts:
 def make_request(info: PlaybackInfo, title: str, start_s: float, settings: Settings,
                  refresh: Callable[[], PlayRequest] | None = None, prefer: str = "dash",
                  profile_id: str | None = None) -> PlayRequest:
-    manifests = dict(info.manifests)
-    manifest_url = info.dash_url if prefer == "dash" and info.dash_url else info.hls_url or info.dash_url
-    manifest_path = manifests.get(prefer) or manifests.get("dash") or manifests.get("hls") or ""
-    ocas = tuple(OcaCandidate(id=o.id, base_url=o.base_url, rank=o.rank, weight=o.weight, name=o.name)
-                 for o in sorted(info.ocas, key=lambda o: o.rank))
-    return PlayRequest(
-        manifest_url=manifest_url,
+    return request_from_playback(
+        info, offered_protocol(info, prefer),
         title=title,
-        ocas=ocas,
-        manifest_path=manifest_path,
         start_s=max(0.0, float(start_s)),
         audio_language=settings["playback.audio_language"] or None,
         subtitle_language=settings["playback.subtitle_language"] or None,
@@ -80,19 +75,9 @@ def default_engine_factory(on_snapshot: Any, on_event: Any, service_url: str | N
 
     The mpv player is created up front, because the video widget needs it to set up
     its render context before anything plays; the engine receives it through its
-    output factory, which also connects mpv's events to the engine. Falls back to
-    the temporary native-mpv path only when the engine package is missing.
+    output factory, which also connects mpv's events to the engine.
     """
-    try:
-        from player.engine import PlaybackEngine  # noqa: PLC0415
-    except ImportError:
-        PlaybackEngine = None  # type: ignore[assignment,misc]  # noqa: N806
-    if PlaybackEngine is None:
-        from ui.native_playback import NativeMpvPlayback  # noqa: PLC0415
-
-        native = NativeMpvPlayback(on_snapshot, on_event, software_gl=needs_software_gl())
-        return EngineParts(native, native.render_source, "native mpv (temporary)")
-
+    from player.engine import PlaybackEngine  # noqa: PLC0415
     from player.mpv_adapter import MpvPlayer  # noqa: PLC0415
 
     target: dict[str, Callable[[Any], None]] = {}

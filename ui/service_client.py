@@ -1,14 +1,13 @@
 """The reference service as the UI's ``CatalogSource``: an adapter over ``marquee.api``.
 
-Signs in lazily with the demo account, maps the client's results to the UI's
-values (``ui.catalog``), and keeps the last good reply of each read call on disk
+Signs in lazily with the demo account, hands on the client's results (the wire
+contract's types, which the UI shows as they are), and keeps the last good reply of each read call on disk
 so the app can still show profiles, rows and title pages when the service is
 unreachable (``stale`` tells the shell it is showing saved data).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -16,20 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from contract import to_builtins
 from marquee.api import DEMO_EMAIL, DEMO_PASSWORD, ServiceClient
 from marquee.errors import NetworkError
-from ui.catalog import (
-    PlaybackInfo,
-    Profile,
-    Row,
-    Tile,
-    TitleDetail,
-    parse_playback,
-    parse_profile,
-    parse_rows,
-    parse_tile,
-    parse_title,
-)
+from ui.catalog import PlaybackInfo, Profile, Row, Tile, TitleDetail, parse_profile, parse_rows, parse_title
 
 log = logging.getLogger("marquee.ui.service")
 
@@ -95,12 +84,11 @@ class ApiCatalog:
             return False
 
     def profiles(self) -> list[Profile]:
-        doc = self._cached("profiles", lambda: {"profiles": [dataclasses.asdict(p) for p in self._signed_in().profiles()]})
+        doc = self._cached("profiles", lambda: {"profiles": to_builtins(self._signed_in().profiles())})
         return [parse_profile(p) for p in doc["profiles"]]
 
     def rows(self, profile_id: str) -> list[Row]:
-        doc = self._cached(f"rows/{profile_id}",
-                           lambda: {"rows": [dataclasses.asdict(r) for r in self._signed_in().rows(profile_id)]})
+        doc = self._cached(f"rows/{profile_id}", lambda: {"rows": to_builtins(self._signed_in().rows(profile_id))})
         return parse_rows(doc)
 
     def title(self, title_id: str, profile_id: str) -> TitleDetail:
@@ -108,11 +96,10 @@ class ApiCatalog:
                                         lambda: self._signed_in().title(title_id, profile_id)))
 
     def search(self, query: str, profile_id: str) -> list[Tile]:
-        return [parse_tile(dataclasses.asdict(t)) for t in self._signed_in().search(query, profile_id)]
+        return self._signed_in().search(query, profile_id)
 
     def playback(self, profile_id: str, title_id: str, episode_id: str | None = None) -> PlaybackInfo:
-        info = self._signed_in().playback(profile_id, title_id, episode_id)
-        return parse_playback(dict(info.raw) if info.raw else dataclasses.asdict(info))
+        return self._signed_in().playback(profile_id, title_id, episode_id)
 
     def report_position(self, profile_id: str, title_id: str, position_s: float, duration_s: float,
                         episode_id: str | None = None) -> None:

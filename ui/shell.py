@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Episode, Profile, Tile, TitleDetail
+from ui.catalog import Episode, Profile, Tile, TitleDetail, initial
 from ui.context import AppContext
 from ui.icons import icon
 from ui.views.downloads_page import DownloadsPage
@@ -33,6 +34,9 @@ from ui.views.home import HomePage
 from ui.views.profiles import ProfilePicker
 from ui.views.search import SearchPage
 from ui.views.title_page import TitlePage
+
+if TYPE_CHECKING:  # the player view (mpv, the engine) is imported when first needed
+    from ui.views.player_view import PlayerView
 
 log = logging.getLogger("marquee.ui.shell")
 
@@ -71,7 +75,7 @@ class NavBar(QWidget):
 class Shell(QMainWindow):
     profileChosen = Signal(object)
 
-    def __init__(self, ctx: AppContext, player_factory=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: AppContext, player_factory=None) -> None:
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Marquee")
@@ -99,7 +103,7 @@ class Shell(QMainWindow):
         for page in (self.picker, self.home, self.search, self.title_page, self.downloads):
             self.stack.addWidget(page)
         self._player_factory = player_factory
-        self.player = None
+        self.player: PlayerView | None = None  # created on the first play
         self._history: list[QWidget] = []
 
         self.picker.chosen.connect(self.choose_profile)
@@ -156,9 +160,10 @@ class Shell(QMainWindow):
             self.home.focus_first()
 
     def go_back(self) -> None:
-        leaving_player = self.player is not None and self.stack.currentWidget() is self.player
-        if leaving_player:
-            self.player.close_player()  # type: ignore[union-attr]
+        player = self.player
+        leaving_player = player is not None and self.stack.currentWidget() is player
+        if player is not None and leaving_player:
+            player.close_player()
         target = self._history.pop() if self._history else self.home
         if target is self.player:
             target = self.title_page
@@ -198,7 +203,7 @@ class Shell(QMainWindow):
             self.player = player
             self.stack.addWidget(player)
             player.back.connect(self.go_back)
-            self.player.fullscreenRequested.connect(self._set_fullscreen)
+            player.fullscreenRequested.connect(self._set_fullscreen)
             player.progressSaved.connect(self._progress_saved)
         return True
 
@@ -218,7 +223,7 @@ class Shell(QMainWindow):
         self.downloads.reload()
         self._ensure_player()
 
-    def play_download(self, info, detail) -> None:  # type: ignore[no-untyped-def]
+    def play_download(self, info, detail) -> None:
         """Play a stored title: license checks and the decrypting transport (no service needed)."""
         service = self.ctx.downloads
         if service is None or not self._ensure_player():
@@ -334,14 +339,14 @@ class Shell(QMainWindow):
         super().closeEvent(e)
 
 
-def _download_name(info, detail) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _download_name(info, detail) -> tuple[str, str]:
     from ui.views.downloads_page import display_name  # noqa: PLC0415
 
     name, episode = display_name(info, detail)
     return (f"{name}  ·  {episode}" if episode else name), episode
 
 
-def _avatar_icon(profile: Profile):  # type: ignore[no-untyped-def]
+def _avatar_icon(profile: Profile):
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
@@ -357,6 +362,6 @@ def _avatar_icon(profile: Profile):  # type: ignore[no-untyped-def]
     f.setBold(True)
     p.setFont(f)
     p.setPen(QColor("white"))
-    p.drawText(QRectF(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, profile.initial)
+    p.drawText(QRectF(0, 0, 64, 64), Qt.AlignmentFlag.AlignCenter, initial(profile))
     p.end()
     return QIcon(pm)

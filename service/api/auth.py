@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from contract import to_builtins
+from contract.auth import SessionTokens
 from service.api.common import ApiError, error_response, field_str, json_body, runtime
 from service.passwords import hash_password, needs_rehash, verify_password, verify_unknown
 from service.runtime import Runtime
@@ -22,9 +24,10 @@ def issue_tokens(rt: Runtime, account_id: str, device_id: str) -> dict[str, Any]
     ttl = rt.config.access_token_ttl_s
     refresh = "rt_" + secrets.token_urlsafe(32)
     rt.store.add_refresh_token(hash_refresh_token(refresh), account_id, device_id, now + rt.config.refresh_token_ttl_s)
-    return {"account_id": account_id, "device_id": device_id,
-            "access_token": sign_access_token(rt.secret, account_id, device_id, int(now + ttl)),
-            "refresh_token": refresh, "expires_in": ttl, "token_type": "Bearer"}
+    tokens = SessionTokens(account_id=account_id, device_id=device_id, refresh_token=refresh, expires_in=ttl,
+                           access_token=sign_access_token(rt.secret, account_id, device_id, int(now + ttl)))
+    body: dict[str, Any] = to_builtins(tokens)
+    return body
 
 
 async def login(request: Request) -> Response:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from contract import to_builtins
+from contract.playback import Oca, Playback
 from service.api.common import ApiError, authenticate, field_str, json_body, own_profile, profile_level, runtime
 from service.ranking import rank_ocas
 from service.rows import resume_point
@@ -55,18 +56,18 @@ async def start_playback(request: Request) -> JSONResponse:
     expires_at = int(rt.clock.wall() + rt.config.playback_token_ttl_s)
     token = sign_oca_token(rt.secret, media_id, device_id, expires_at)
     host = rt.config.url_host  # never the request's Host header: it would go into signed URLs
-    ocas: list[dict[str, Any]] = []
+    ocas: list[Oca] = []
     for ranked in rank_ocas([o.state() for o in rt.ocas]):
         node = rt.oca(ranked.id)
         assert node is not None
-        ocas.append({"id": node.id, "name": node.name, "rank": ranked.rank, "weight": node.weight,
-                     "score": ranked.score, "base_url": f"{node.scheme}://{host}:{node.port}/c/{token}/{media_id}/"})
-    top = str(ocas[0]["base_url"])
-    return JSONResponse({
-        "playback_id": uuid.uuid4().hex, "profile_id": profile.id, "title_id": title.id, "episode_id": episode_id,
-        "media_id": media_id, "expires_at": expires_at, "start_position_s": start_s, "manifests": MANIFESTS,
-        "dash_url": top + MANIFESTS["dash"], "hls_url": top + MANIFESTS["hls"], "ocas": ocas,
-    })
+        ocas.append(Oca(id=node.id, name=node.name, rank=ranked.rank, weight=node.weight, score=ranked.score,
+                        base_url=f"{node.scheme}://{host}:{node.port}/c/{token}/{media_id}/"))
+    top = ocas[0].base_url
+    return JSONResponse(to_builtins(Playback(
+        playback_id=uuid.uuid4().hex, profile_id=profile.id, title_id=title.id, episode_id=episode_id,
+        media_id=media_id, expires_at=expires_at, start_position_s=start_s, manifests=dict(MANIFESTS),
+        dash_url=top + MANIFESTS["dash"], hls_url=top + MANIFESTS["hls"], ocas=tuple(ocas),
+    )))
 
 
 def routes() -> list[Route]:

@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from contract import to_builtins
+from contract.telemetry import BatchReceipt
 from service.api.admin import _guard
 from service.api.common import ApiError, error_response, json_body, read_body, runtime
 from service.rate import TokenBuckets
@@ -108,7 +110,7 @@ async def post_batch(request: Request) -> Response:
     if faults.status_after_store is not None:
         counters.faulted += 1
         return error_response(faults.status_after_store, "fault_injected", "stored, but the answer is lost (fault)")
-    return JSONResponse({"batch_id": doc["batch_id"], "stored": stored, "events": len(doc["events"])})
+    return JSONResponse(to_builtins(BatchReceipt(batch_id=doc["batch_id"], stored=stored, events=len(doc["events"]))))
 
 
 def _decode_and_store(store: Store, raw: bytes, now: float) -> tuple[dict[str, Any], bool]:
@@ -180,7 +182,7 @@ def _status(body: dict[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
         raise ApiError(400, "invalid_fault", f"'{key}' must be an HTTP error status (400..599)")
-    return value
+    return int(value)
 
 
 async def put_faults(request: Request) -> JSONResponse:

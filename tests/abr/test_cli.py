@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from marquee.cli import main
+from app.cli import main
 
 KEYS = {"algo", "traces", "sessions", "qoe_lin_mean", "rebuffer_s_mean", "bitrate_kbps_mean", "switches_mean",
         "startup_s_mean"}

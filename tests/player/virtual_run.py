@@ -54,7 +54,7 @@ class VirtualRun:
 
         def refresh() -> PlayRequest:
             fresh = self.ocas.fresh_bases()
-            return replace(request, ocas=tuple(replace(o, base_url=fresh[o.id]) for o in ocas))
+            return replace(request, ocas=tuple(OcaCandidate(o.id, fresh[o.id], rank=o.rank) for o in ocas))
 
         request = PlayRequest(bases["oca-1"] + "manifest.mpd", title="virtual", ocas=ocas,
                               manifest_path="manifest.mpd", refresh=refresh, **self.request_options)

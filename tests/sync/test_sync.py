@@ -15,7 +15,7 @@ from player.events import PlaybackSnapshot, PlaybackState, Seek
 from service.server import ServiceThread
 from sync.client import ProgressSync
 from sync.store import ContentKey, LocalStore
-from telemetry.policy import Backoff
+from marquee.backoff import Backoff
 from tests.sync.conftest import Device, SkewedClock
 
 WORKER = Path(__file__).with_name("position_worker.py")

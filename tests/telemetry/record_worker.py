@@ -14,7 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from telemetry.client import Telemetry, http_upload  # noqa: E402
-from telemetry.policy import Backoff, BatchPolicy  # noqa: E402
+from marquee.backoff import Backoff  # noqa: E402
+from telemetry.policy import BatchPolicy  # noqa: E402
 from telemetry.schema import make_data  # noqa: E402
 
 INSTALLATION = "0123456789abcdef0123456789abcdef"

@@ -19,7 +19,8 @@ from telemetry import cmcd
 from telemetry.client import Telemetry, http_upload
 from telemetry.identity import installation_id, reset_installation_id
 from telemetry.playback import PlaybackTelemetry
-from telemetry.policy import Backoff, BatchPolicy, classify
+from marquee.backoff import Backoff, classify
+from telemetry.policy import BatchPolicy
 from telemetry.queue import DurableQueue
 from telemetry.schema import SchemaError, make_data, privacy_violations, scrub, validate_batch, validate_event
 from tests.telemetry.conftest import Collector

@@ -1,7 +1,7 @@
 """Drive a new user's first start through the real ``marquee`` command (run as a subprocess
 under Xvfb with QT_QPA_PLATFORM=xcb, from an empty MARQUEE_HOME).
 
-It calls ``marquee.cli.main([])``, the function behind the ``marquee`` console script that
+It calls ``app.cli.main([])``, the function behind the ``marquee`` console script that
 ``./run`` starts, with nothing faked: the first-start window runs the real content build in a
 child process, the embedded service starts, the app's window replaces the build window. The
 only addition is an observer: a timer installed on the QApplication when the app creates it,
@@ -137,7 +137,7 @@ def main() -> int:
     observer = Observer(out, args.deadline)
 
     import ui.app
-    from marquee import cli
+    from app import cli
 
     real_ensure = ui.app.ensure_application
     installed: list[Any] = []

@@ -159,7 +159,7 @@ def test_closing_the_build_window_ends_the_app_command_cleanly(qtbot, monkeypatc
 
     import shiboken6
 
-    from marquee.app_cli import run_app
+    from app.desktop import run_app
 
     ensure_application()
     w = FirstRunWindow(SUCCEEDS)
@@ -175,7 +175,7 @@ def test_the_app_window_replaces_the_build_window(qtbot, monkeypatch, home) -> N
 
     import shiboken6
 
-    from marquee.app_cli import run_app
+    from app.desktop import run_app
 
     class Service:
         url = "http://127.0.0.1:9"

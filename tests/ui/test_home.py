@@ -92,7 +92,7 @@ def test_last_profile_is_remembered(qtbot, window, make_ctx) -> None:  # type: i
 def test_the_hero_banner_and_title_page_paint_the_clean_hero_art(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     """The service's ``hero`` (the backdrop's picture without its lettering) goes behind the app's
     own title text; from a service without heroes, the backdrop does."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from ui.catalog import parse_tile, parse_title
 
@@ -122,11 +122,11 @@ def test_the_hero_banner_and_title_page_paint_the_clean_hero_art(qtbot, window) 
            "hero": "http://s/artwork/t1/hero-2.jpg"}
     assert parse_tile(doc).banner_art == doc["hero"]
     assert parse_tile({**doc, "hero": None}).banner_art == doc["backdrop"]
-    # Rows reach the app through marquee.api's typed tiles: the hero must survive that trip.
-    import dataclasses
-
-    from marquee.api import _tile
-    typed = _tile({**doc, "kind": "film", "poster": ""})
-    assert parse_tile(dataclasses.asdict(typed)).banner_art == doc["hero"]
+    # Rows reach the app through marquee.api's typed tiles and the offline cache: the hero must
+    # survive that trip.
+    from contract import to_builtins
+    from marquee.api import _calls
+    (typed,) = _calls.search({"results": [{**doc, "kind": "film", "poster": ""}]})
+    assert parse_tile(to_builtins(typed)).banner_art == doc["hero"]
     detail = parse_title({"id": "t1", "title": "T", "artwork": {"backdrop": doc["backdrop"], "hero": doc["hero"]}})
     assert detail.banner_art == doc["hero"]

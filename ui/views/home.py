@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from marquee.errors import MarqueeError
-from ui.catalog import Row, Tile, TitleDetail
+from ui.catalog import Row, Tile, TitleDetail, tile_subtitle
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models import RowsModel
@@ -79,7 +79,7 @@ class HeroBanner(QWidget):
         if tile is None:
             return
         self.title.setText(tile.title)
-        self.meta.setText(tile.subtitle)
+        self.meta.setText(tile_subtitle(tile))
         self.synopsis.setText(tile.synopsis or "")
         self.synopsis.setVisible(bool(tile.synopsis))
         self.update()
@@ -205,7 +205,7 @@ class HomePage(QWidget):
     def set_rows(self, rows: list[Row]) -> None:
         current = self._focused_position()
         for view in self.row_views:
-            view.setModel(None)  # type: ignore[arg-type]
+            view.setModel(None)
         while self.rows_box.count():
             item = self.rows_box.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -275,7 +275,7 @@ class HomePage(QWidget):
     def eventFilter(self, obj: QObject, e: QEvent) -> bool:
         if e.type() == QEvent.Type.KeyPress and obj in self.row_views:
             key = QKeyEvent(e).key() if not isinstance(e, QKeyEvent) else e.key()
-            i = self.row_views.index(obj)  # type: ignore[arg-type]
+            i = self.row_views.index(obj)
             view = self.row_views[i]
             x = view.visualRect(view.currentIndex()).center().x() if view.currentIndex().isValid() else 0
             if key == Qt.Key.Key_Down and i + 1 < len(self.row_views):
@@ -288,7 +288,7 @@ class HomePage(QWidget):
                     self.focus_first()
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and view.currentIndex().isValid():
-                view.opened.emit(view.model().tile(view.currentIndex().row()))
+                view.opened.emit(view.tile_at(view.currentIndex().row()))
                 return True
         return super().eventFilter(obj, e)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QLinearGradient, QPainter, QPaintEvent
@@ -33,6 +33,9 @@ from ui.icons import icon
 from ui.playback import make_request
 from ui.stats_history import StatsHistory
 from ui.views.seekbar import SeekBar
+
+if TYPE_CHECKING:  # pyqtgraph: imported on the first toggle
+    from ui.views.stats_overlay import StatsOverlay
 from ui.views.video import BlackSurface, VideoWidget
 
 log = logging.getLogger("marquee.ui.player")
@@ -107,7 +110,7 @@ class PlayerView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         if self.bridge.render_source is not None:
             self.video: QWidget = VideoWidget(self.bridge.render_source)
-            self.video.failed.connect(lambda msg: self._show_card(msg, retry=False))  # type: ignore[attr-defined]
+            self.video.failed.connect(lambda msg: self._show_card(msg, retry=False))
         else:
             self.video = BlackSurface()
         self.video.setMouseTracking(True)
@@ -174,7 +177,7 @@ class PlayerView(QWidget):
         middle.addLayout(center, 3)
         self.help = self._build_help()
         middle.addWidget(self.help, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.stats: QWidget | None = None  # created on first toggle (pyqtgraph import)
+        self.stats: StatsOverlay | None = None  # created on first toggle (pyqtgraph import)
         self._stats_slot = QVBoxLayout()
         middle.addLayout(self._stats_slot)
         lay.addLayout(middle, 1)
@@ -287,7 +290,7 @@ class PlayerView(QWidget):
         settings = self._ctx.settings
         detail, ep_id = self.detail, self.episode.id if self.episode else None
 
-        def refresh():  # type: ignore[no-untyped-def]  # called by the engine on 401/403 (its thread)
+        def refresh():  # called by the engine on 401/403 (its thread)
             assert profile is not None and detail is not None
             return make_request(source.playback(profile.id, detail.id, ep_id), name, 0.0, settings)
 
@@ -311,7 +314,7 @@ class PlayerView(QWidget):
         self.show_controls()
         self.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def start_offline(self, playback, name: str) -> None:  # type: ignore[no-untyped-def]
+    def start_offline(self, playback, name: str) -> None:
         """Play ``downloads.offline.OfflinePlayback``: its transport on the engine's offline mount."""
         mount = self.bridge.offline_mount
         if mount is None:
@@ -527,7 +530,7 @@ class PlayerView(QWidget):
             return True
         return super().eventFilter(obj, e)
 
-    def mouseMoveEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def mouseMoveEvent(self, e) -> None:
         self.show_controls()
         super().mouseMoveEvent(e)
 
@@ -600,8 +603,9 @@ class PlayerView(QWidget):
         if self.detail is None or self._ctx.profile is None:
             return None  # nothing was playing
         engine = self.bridge.engine
-        if getattr(engine, "syncs_progress", False):  # an ObservedEngine with a position sync
-            return lambda: engine.flush_progress(3.0)
+        flush = getattr(engine, "flush_progress", None)
+        if getattr(engine, "syncs_progress", False) and flush is not None:  # an ObservedEngine with a position sync
+            return lambda: flush(3.0)
         report = getattr(self._ctx.source, "report_position", None)
         if report is None or snap.duration_s <= 0:
             return None

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from marquee.errors import MarqueeError
-from ui.catalog import Profile
+from ui.catalog import Profile, initial
 from ui.context import AppContext
 
 
@@ -49,7 +49,7 @@ class ProfileButton(QAbstractButton):
         f.setBold(True)
         p.setFont(f)
         p.setPen(QColor(255, 255, 255, 235))
-        p.drawText(a, Qt.AlignmentFlag.AlignCenter, self.profile.initial)
+        p.drawText(a, Qt.AlignmentFlag.AlignCenter, initial(self.profile))
         active = self.hasFocus() or self.underMouse()
         if active:
             pen = p.pen()

@@ -80,7 +80,7 @@ class SearchPage(QWidget):
     def _failed(self, err: MarqueeError) -> None:
         self.status.setText(err.user_message)
 
-    def _open(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _open(self, index) -> None:
         tile = index.data(TileRole)
         if tile is not None:
             self.openTitle.emit(tile)

@@ -92,7 +92,7 @@ class SeekBar(QWidget):
             self._dragging = False
             self.seekRequested.emit(self.time_at(e.position().x()))
 
-    def leaveEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def leaveEvent(self, e) -> None:
         self._hover_x = None
         self.update()
 

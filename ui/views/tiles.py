@@ -13,8 +13,8 @@ from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPainterPath
 from PySide6.QtWidgets import QAbstractItemView, QListView, QScroller, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from ui.artwork import ArtworkLoader
-from ui.catalog import Tile
-from ui.models import TileRole
+from ui.catalog import Tile, tile_subtitle
+from ui.models import TileModel, TileRole
 
 POSTER = QSize(166, 249)
 WIDE = QSize(300, 169)
@@ -110,7 +110,7 @@ class TileDelegate(QStyledItemDelegate):
             p.setPen(QColor("#c9c9d1"))
             meta = QRect(title_rect.left(), title_rect.bottom() + 1, title_rect.width(), 17)
             p.drawText(meta, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       p.fontMetrics().elidedText(tile.subtitle, Qt.TextElideMode.ElideRight, meta.width()))
+                       p.fontMetrics().elidedText(tile_subtitle(tile), Qt.TextElideMode.ElideRight, meta.width()))
 
 
 class TileRowView(QListView):
@@ -139,7 +139,11 @@ class TileRowView(QListView):
         self.activated.connect(self._open)
         self.clicked.connect(self._open)
 
-    def setModel(self, model) -> None:  # type: ignore[no-untyped-def, override]
+    def tile_at(self, row: int) -> Tile | None:
+        model = self.model()
+        return model.tile(row) if isinstance(model, TileModel) else None
+
+    def setModel(self, model) -> None:
         super().setModel(model)
         self.selectionModel().currentChanged.connect(lambda cur, _prev: self.current.emit(cur.data(TileRole)))
 
@@ -155,13 +159,13 @@ class TileRowView(QListView):
             return
         super().wheelEvent(e)
 
-    def focusInEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def focusInEvent(self, e) -> None:
         super().focusInEvent(e)
         if not self.currentIndex().isValid() and self.model() is not None and self.model().rowCount() > 0:
             self.setCurrentIndex(self.model().index(0, 0))
         self.viewport().update()
 
-    def focusOutEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def focusOutEvent(self, e) -> None:
         super().focusOutEvent(e)
         self.viewport().update()
 

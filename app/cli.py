@@ -20,7 +20,7 @@ from marquee import __version__
 COMMAND_MODULES = (
     "service.cli",
     "service.content.cli",
-    "marquee.app_cli",
+    "app.desktop",
     "player.cli",
     "abr.cli",
     "downloads.cli",
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     handler = getattr(args, "func", None)
     if handler is None:
-        from marquee.app_cli import run_app
+        from app.desktop import run_app
 
         return run_app(args)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from marquee.app_cli import has_display
+from app.desktop import has_display
 
 
 def test_display_detection() -> None:

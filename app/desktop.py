@@ -20,7 +20,7 @@ NO_DISPLAY = ("marquee: no display found: run under a desktop session, or use `x
               "(or `marquee play --headless ...` to play without a window).")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("app", help="open the desktop app (the default when no command is given)")
     p.set_defaults(func=run_app)
 
