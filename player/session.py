@@ -32,7 +32,7 @@ from player.model import Command, Emit, Finish, PlaybackModel, Publish, RestartF
 from player.oca.ranking import OcaStats
 from player.oca.store import origin_of
 from player.pipeline import PipelineSettings, SegmentPipeline
-from player.remux import TsRemuxer
+from player.remux import TS_OFFSET_S, TsRemuxer
 from player.state import SessionStats
 from player.subtitles import Subtitles
 from player.tracks import Tracks, select_tracks
@@ -291,7 +291,7 @@ class PlaybackSession:
         if self._feed is not None:
             self._feed.abort()
         self._feed = ByteFeed(capacity)
-        self.subtitles.stream_opened()
+        self.subtitles.stream_opened(TS_OFFSET_S)  # the TsRemuxer below keeps this offset
         self.output.play_feed(self._feed, start_s=position_s if position_s > 0 else None)
         return self._feed, position_s
 

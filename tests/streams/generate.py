@@ -1,0 +1,154 @@
+"""Tiny streams as CDNs serve them, packaged by the ffmpeg of the imageio-ffmpeg wheel.
+
+Every variant is a directory a plain static server can serve; ``manifest`` names the
+URL path to play. Built once into the system temp folder under a key of this file's
+code (edit the generator and the cache moves), with a lock so parallel sessions share
+one build. Each clip is ``CLIP_S`` seconds in segments of ``SEG_S``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CLIP_S = 6
+SEG_S = 2
+FPS = 24
+
+# (start, end, text): the cue timeline every subtitle variant carries, in content time.
+# The second cue crosses the segment boundary at 2 s (HLS repeats it in both segments).
+CUES: tuple[tuple[float, float, str], ...] = (
+    (0.5, 1.5, "First cue"),
+    (1.8, 2.6, "Second cue"),
+    (3.0, 3.8, "Third cue"),
+    (4.4, 5.2, "Fourth cue"),
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    root: Path  # serve this directory
+    manifest: str  # path of the manifest under root
+    subtitles: str | None = None  # language of the subtitle track, if any
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def _run(args: list[str], cwd: Path) -> None:
+    proc = subprocess.run([_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ffmpeg failed: {proc.stderr[-2000:]}")
+
+
+_SOURCE = ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate={FPS}:duration={CLIP_S}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={CLIP_S}"]
+_H264_AAC = ["-c:v", "libx264", "-preset", "ultrafast", "-g", str(SEG_S * FPS), "-keyint_min", str(SEG_S * FPS),
+             "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k"]
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _sidecar_vtt() -> str:
+    lines = ["WEBVTT", ""]
+    for n, (start, end, text) in enumerate(CUES, 1):
+        lines += [str(n), f"{_vtt_time(start)} --> {_vtt_time(end)}", text, ""]
+    return "\n".join(lines)
+
+
+# HLS segments map local cue time 10 s to media time 2 s: cue times are written 8 s late.
+_MAP_SHIFT = 8.0
+
+
+def _segment_vtt(index: int) -> str:
+    lo, hi = index * SEG_S, (index + 1) * SEG_S
+    lines = ["WEBVTT", "X-TIMESTAMP-MAP=MPEGTS:180000,LOCAL:00:00:10.000", ""]
+    for start, end, text in CUES:
+        if start < hi and end > lo:  # a cue crossing the boundary is in both segments
+            lines += [f"{_vtt_time(start + _MAP_SHIFT)} --> {_vtt_time(end + _MAP_SHIFT)}", text, ""]
+    return "\n".join(lines)
+
+
+def _ttml() -> str:
+    paragraphs = "\n".join(
+        f'      <p begin="{start:.3f}s" end="{end:.3f}s">{text.split()[0]}<br/><span>{text.split()[1]}</span></p>'
+        for start, end, text in CUES)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<tt xmlns="http://www.w3.org/ns/ttml" xml:lang="en">\n  <body>\n    <div>\n'
+            f"{paragraphs}\n    </div>\n  </body>\n</tt>\n")
+
+
+def _with_text_set(mpd: str, mime: str, url: str) -> str:
+    text_set = (f'    <AdaptationSet id="9" contentType="text" mimeType="{mime}" lang="en">\n'
+                f'      <Representation id="sub-en" bandwidth="1000">\n'
+                f"        <BaseURL>{url}</BaseURL>\n      </Representation>\n    </AdaptationSet>\n")
+    return mpd.replace("</Period>", text_set + "  </Period>", 1)
+
+
+def _dash(out: Path) -> None:
+    out.mkdir(parents=True)
+    _run([*_SOURCE, *_H264_AAC, "-f", "dash", "-seg_duration", str(SEG_S), "-use_template", "1",
+          "-use_timeline", "0", "manifest.mpd"], out)
+    mpd = (out / "manifest.mpd").read_text()
+    (out / "en.vtt").write_text(_sidecar_vtt())
+    (out / "en.ttml").write_text(_ttml())
+    (out / "vtt.mpd").write_text(_with_text_set(mpd, "text/vtt", "en.vtt"))
+    (out / "ttml.mpd").write_text(_with_text_set(mpd, "application/ttml+xml", "en.ttml"))
+
+
+def _hls(out: Path) -> None:
+    out.mkdir(parents=True)
+    _run([*_SOURCE, *_H264_AAC, "-f", "hls", "-hls_time", str(SEG_S), "-hls_playlist_type", "vod",
+          "-hls_segment_type", "fmp4", "-hls_segment_filename", "seg%d.m4s", "-master_pl_name", "master.m3u8",
+          "media.m3u8"], out)
+    count = CLIP_S // SEG_S
+    playlist = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{SEG_S}", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    for i in range(count):
+        (out / f"sub{i}.vtt").write_text(_segment_vtt(i))
+        playlist += [f"#EXTINF:{SEG_S:.3f},", f"sub{i}.vtt"]
+    (out / "subs.m3u8").write_text("\n".join([*playlist, "#EXT-X-ENDLIST", ""]))
+    master = (out / "master.m3u8").read_text().splitlines()
+    lines = [master[0], '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",'
+                        'DEFAULT=NO,AUTOSELECT=YES,URI="subs.m3u8"']
+    for line in master[1:]:
+        lines.append(line + ',SUBTITLES="subs"' if line.startswith("#EXT-X-STREAM-INF") else line)
+    (out / "master.m3u8").write_text("\n".join(lines) + "\n")
+
+
+def _key() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def build(base: Path | None = None) -> dict[str, Variant]:
+    """Every variant, built if the cache for this code does not hold it yet."""
+    user = getattr(os, "getuid", lambda: 0)()
+    root = (base or Path(tempfile.gettempdir())) / f"marquee-test-streams-{user}-{_key()}"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(root) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            work = Path(tempfile.mkdtemp(prefix="streams-", dir=root.parent))
+            _dash(work / "dash")
+            _hls(work / "hls")
+            (work / "done").write_text("ok")
+            shutil.rmtree(root, ignore_errors=True)
+            work.rename(root)
+    return {
+        "dash-vtt-sidecar": Variant("dash-vtt-sidecar", root / "dash", "vtt.mpd", "en"),
+        "dash-ttml-sidecar": Variant("dash-ttml-sidecar", root / "dash", "ttml.mpd", "en"),
+        "hls-segmented-vtt": Variant("hls-segmented-vtt", root / "hls", "master.m3u8", "en"),
+    }
