@@ -74,6 +74,7 @@ class SessionStats:
     furthest_position_s: float = 0.0
     played_s: float = 0.0
     fatal: bool = False
+    decode_errors: int = 0  # mpv's decode error lines (player.decode_health)
 
     def on_event(self, event: PlayerEvent) -> None:
         if isinstance(event, Startup) and self.startup_ms is None:
@@ -124,5 +125,6 @@ class SessionStats:
             avg_bitrate_kbps=round(self.avg_bitrate_kbps(), 1),
             failovers=self.failovers,
             errors=list(self.errors),
+            decode_errors=self.decode_errors,
             ok=not self.fatal and self.startup_ms is not None,
         )

@@ -110,6 +110,34 @@ def _dash(out: Path) -> None:
     (out / "ttml.mpd").write_text(_with_text_set(mpd, "application/ttml+xml", "en.ttml"))
 
 
+def _scramble_slices(segment: bytes) -> bytes:
+    """The segment with every video NAL unit's payload scrambled (its length and header
+    kept): the container reads fine, the decoder meets garbage, as with CENC and no key."""
+    out = bytearray(segment)
+    at = 0
+    while at + 8 <= len(out):
+        size, box = int.from_bytes(out[at:at + 4], "big"), bytes(out[at + 4:at + 8])
+        if size < 8:
+            break
+        if box == b"mdat":
+            nal, end = at + 8, at + size
+            while nal + 4 <= end:
+                length = int.from_bytes(out[nal:nal + 4], "big")
+                for i in range(nal + 6, min(nal + 4 + length, end)):
+                    out[i] ^= (i * 151 + 7) & 0xFF
+                nal += 4 + length
+        at += size
+    return bytes(out)
+
+
+def _corrupt(dash: Path, out: Path) -> None:
+    """The DASH variant with its video segments 2 and 3 scrambled."""
+    shutil.copytree(dash, out)
+    for number in (2, 3):
+        seg = out / f"chunk-stream0-{number:05d}.m4s"
+        seg.write_bytes(_scramble_slices(seg.read_bytes()))
+
+
 def _hls(out: Path) -> None:
     out.mkdir(parents=True)
     _run([*_SOURCE, *_H264_AAC, "-f", "hls", "-hls_time", str(SEG_S), "-hls_playlist_type", "vod",
@@ -144,6 +172,7 @@ def build(base: Path | None = None) -> dict[str, Variant]:
             work = Path(tempfile.mkdtemp(prefix="streams-", dir=root.parent))
             _dash(work / "dash")
             _hls(work / "hls")
+            _corrupt(work / "dash", work / "corrupt")
             (work / "done").write_text("ok")
             shutil.rmtree(root, ignore_errors=True)
             work.rename(root)
@@ -151,4 +180,5 @@ def build(base: Path | None = None) -> dict[str, Variant]:
         "dash-vtt-sidecar": Variant("dash-vtt-sidecar", root / "dash", "vtt.mpd", "en"),
         "dash-ttml-sidecar": Variant("dash-ttml-sidecar", root / "dash", "ttml.mpd", "en"),
         "hls-segmented-vtt": Variant("hls-segmented-vtt", root / "hls", "master.m3u8", "en"),
+        "dash-undecodable": Variant("dash-undecodable", root / "corrupt", "manifest.mpd"),
     }

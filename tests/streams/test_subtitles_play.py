@@ -34,6 +34,7 @@ def assert_played_clean(played: Played, seconds: float = CLIP_S) -> None:
     assert played.summary.ok, played.summary
     assert played.summary.played_s == pytest.approx(seconds, abs=0.3)
     assert played.mpv_errors == []
+    assert played.summary.decode_errors == 0
     assert [e for e in played.events if e.kind == "error"] == []
 
 
