@@ -55,7 +55,8 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
         try:
             presentation = await load_manifest(client, request.manifest_url)
         except NetworkError as exc:
-            raise NetworkError(exc.message, user_message="The stream could not be reached.") from exc
+            said = exc.user_message if exc.code == "manifest_timeout" else "The stream could not be reached."
+            raise NetworkError(exc.message, user_message=said, code=exc.code) from exc
         finally:
             net.stop_following_user_url(token)
         ordered = sorted(presentation.base_urls or (), key=lambda b: (b.priority, -b.weight))
