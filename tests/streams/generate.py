@@ -157,6 +157,39 @@ def _hls(out: Path) -> None:
     (out / "master.m3u8").write_text("\n".join(lines) + "\n")
 
 
+# Codec variants: (name, video encoder args, audio encoder args, extra dash args). Two rungs
+# (160x90, 320x180) so the engine switches at a segment boundary; CODEC_CLIP_S long.
+CODEC_CLIP_S = 5
+CODEC_SEG_S = 1  # five segments: the first few fetched at start, the rest after the test fixes the top rung
+_GOP = ["-g", str(CODEC_SEG_S * FPS), "-keyint_min", str(CODEC_SEG_S * FPS), "-pix_fmt", "yuv420p"]
+CODECS: tuple[tuple[str, list[str], list[str], list[str]], ...] = (
+    ("h264-aac", ["libx264", "-preset", "ultrafast", "-sc_threshold", "0"], ["aac", "-b:a", "64k"], []),
+    ("h264-opus", ["libx264", "-preset", "ultrafast", "-sc_threshold", "0"], ["libopus", "-b:a", "48k"],
+     ["-dash_segment_type", "mp4"]),
+    ("h264-flac", ["libx264", "-preset", "ultrafast", "-sc_threshold", "0"], ["flac"], ["-strict", "experimental"]),
+    ("hevc-ac3", ["libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:scenecut=0"],
+     ["ac3", "-b:a", "96k"], []),
+    ("hevc-eac3", ["libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:scenecut=0"],
+     ["eac3", "-b:a", "96k"], []),
+    ("av1-opus", ["libsvtav1", "-preset", "12", "-svtav1-params", "scd=0"], ["libopus", "-b:a", "48k"],
+     ["-dash_segment_type", "mp4"]),
+    ("vp9-opus-webm", ["libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "40"],
+     ["libopus", "-b:a", "48k"], ["-dash_segment_type", "webm"]),
+)
+
+
+def _codec_variant(out: Path, video: list[str], audio: list[str], extra: list[str]) -> None:
+    out.mkdir(parents=True)
+    source = ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate={FPS}:duration={CODEC_CLIP_S}",
+              "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={CODEC_CLIP_S}"]
+    ladder = ["-filter_complex", "[0:v]split=2[lo][hi];[lo]scale=160:90[small]",
+              "-map", "[small]", "-map", "[hi]", "-map", "1:a",
+              "-c:v", video[0], *video[1:], *_GOP, "-b:v:0", "100k", "-b:v:1", "400k",
+              "-c:a", audio[0], *audio[1:]]
+    _run([*source, *ladder, *extra, "-f", "dash", "-seg_duration", str(CODEC_SEG_S), "-use_template", "1",
+          "-use_timeline", "0", "manifest.mpd"], out)
+
+
 def _key() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
@@ -173,10 +206,13 @@ def build(base: Path | None = None) -> dict[str, Variant]:
             _dash(work / "dash")
             _hls(work / "hls")
             _corrupt(work / "dash", work / "corrupt")
+            for name, video, audio, extra in CODECS:
+                _codec_variant(work / name, video, audio, extra)
             (work / "done").write_text("ok")
             shutil.rmtree(root, ignore_errors=True)
             work.rename(root)
-    return {
+    codecs = {name: Variant(name, root / name, "manifest.mpd") for name, *_ in CODECS}
+    return codecs | {
         "dash-vtt-sidecar": Variant("dash-vtt-sidecar", root / "dash", "vtt.mpd", "en"),
         "dash-ttml-sidecar": Variant("dash-ttml-sidecar", root / "dash", "ttml.mpd", "en"),
         "hls-segmented-vtt": Variant("hls-segmented-vtt", root / "hls", "master.m3u8", "en"),

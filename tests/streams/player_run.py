@@ -13,6 +13,7 @@ from player.engine import PlaybackEngine
 from player.events import PlayerEvent
 from player.mpv_adapter import MpvPlayer
 from player.remux import TS_OFFSET_S
+from player.session import SessionSettings
 
 
 @dataclass
@@ -28,8 +29,10 @@ class Played:
 
 
 def play(url: str, *, subtitles: str | None = None, seek: tuple[float, float] | None = None,
-         timeout_s: float = 30.0) -> Played:
-    """Play ``url`` to the end. ``seek=(when, to)``: once the position passes ``when``, seek to ``to``."""
+         switch: bool = False, timeout_s: float = 30.0) -> Played:
+    """Play ``url`` to the end. ``seek=(when, to)``: once the position passes ``when``, seek
+    to ``to``. ``switch``: start on the lowest rung and fix the next one once the first
+    segment is chosen (a small buffer target leaves the later segments to the new rung)."""
     events: list[PlayerEvent] = []
     mpv_errors: list[str] = []
     players: list[MpvPlayer] = []
@@ -44,7 +47,15 @@ def play(url: str, *, subtitles: str | None = None, seek: tuple[float, float] | 
         players.append(player)
         return player
 
-    engine = PlaybackEngine(output, on_event=events.append)
+    def on_event(event: PlayerEvent) -> None:
+        events.append(event)
+        if switch and event.kind == "decision" and event.data["index"] == 0:
+            engine.set_quality_cap(1)
+
+    settings = SessionSettings(max_buffer_s=1.0) if switch else SessionSettings()
+    engine = PlaybackEngine(output, on_event=on_event, settings=settings)
+    if switch:
+        engine.set_quality_cap(0)
     engine.play(PlayRequest(manifest_url=url, subtitle_language=subtitles))
     played = Played(None, events, mpv_errors)
     stop = threading.Event()
