@@ -17,12 +17,13 @@ from typing import Callable
 import httpx
 
 from marquee.clock import Clock
-from marquee.errors import ManifestError, NetworkError
+from marquee.errors import ManifestError, MediaError, NetworkError
 from player import net
 from player.control import PlayRequest
 from player.events import PlayerEvent
 from player.fetch import Fetcher, OcaPool
 from player.manifest.loader import load_manifest
+from player.manifest.protection import refusal
 from player.manifest.model import Presentation, Representation
 from player.oca.ranking import OcaRanker, OcaStats
 from player.oca.store import origin_of
@@ -71,6 +72,11 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
             "live streams are not supported yet",
             user_message="This is a live stream; Marquee plays on-demand titles only for now.",
         )
+    systems = [name for period in presentation.periods for track in period.tracks
+               for rep in track.representations if rep.encrypted for name in (rep.protection or ("CENC",))]
+    if systems:
+        raise MediaError(f"encrypted stream ({', '.join(dict.fromkeys(systems))})", code="encrypted",
+                         user_message=refusal(systems))
     if len(presentation.periods) > 1:
         log.warning("multi-period manifest: playing the first period only")
     return presentation, origins
