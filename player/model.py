@@ -249,6 +249,7 @@ class PlaybackModel:
         self.seeking_since = now
         self._go(S.SEEKING, now)
         self.stats.last_position_s = target
+        self.stats.anchored = False
         self._update(now, position_s=target)  # the buffer is measured from here on
         return target, self._take()
 

@@ -200,8 +200,12 @@ class StreamRemuxer:
         if self.container == "matroska":
             self._live = _LiveSink()
             out = av.open(self._live, "w", format="matroska", options={"live": "1", "avoid_negative_ts": "disabled"})
-            self._out_streams = {kind: out.add_stream_from_template(t.template, opaque=True)
-                                 for kind, t in by_kind.items()}
+            self._out_streams = {}
+            for kind, t in by_kind.items():
+                stream = out.add_stream_from_template(t.template, opaque=True)
+                if t.extradata:
+                    stream.codec_context.extradata = t.extradata
+                self._out_streams[kind] = stream
             self._out = out
             return
         self._sink = io.BytesIO()

@@ -63,6 +63,7 @@ class DemuxedTrack:
     sample_rate: int = 0
     template: Any = None  # Matroska: the input stream the output stream copies (codec, extradata)
     nal_size: int = 4  # Matroska H.264/HEVC: bytes of each NAL length prefix
+    extradata: bytes | None = None  # Matroska: codec private data the template lacks (AAC from ADTS)
 
 
 # ---------------------------------------------------------------------- demux
@@ -168,12 +169,14 @@ def _read_for_matroska(inp: Any, what: str) -> list[DemuxedTrack]:
         track = DemuxedTrack(s.type, name, [], template=s)
         if s.type == "video":
             track.width, track.height = s.codec_context.width, s.codec_context.height
-            if name in _ANNEXB_FILTERS:
-                size = nal_length_size(name, bytes(s.codec_context.extradata or b""))
-                if size is None or size < 3:
-                    raise _unsupported(name, "Matroska (without an avcC/hvcC record of 3-4 byte lengths)")
+            size = nal_length_size(name, bytes(s.codec_context.extradata or b""))
+            if name in _ANNEXB_FILTERS and size is not None:  # fMP4: length-prefixed, avcC/hvcC
+                if size < 3:
+                    raise _unsupported(name, f"Matroska (NAL lengths of {size} bytes)")
                 track.nal_size = size
                 filters[s.index] = av.bitstream.BitStreamFilterContext(_ANNEXB_FILTERS[name], s)
+            # else (MPEG-TS): Annex B with parameter sets in-band already; the Matroska muxer
+            # writes the header from the Annex B extradata and length-prefixes the packets.
         else:
             track.sample_rate = s.codec_context.sample_rate
         tracks[s.index] = track
@@ -185,8 +188,12 @@ def _read_for_matroska(inp: Any, what: str) -> list[DemuxedTrack]:
         if pkt.is_corrupt:
             raise SegmentError(f"{what} has a corrupt packet at pts {pkt.pts}", code="corrupt_segment")
         i = pkt.stream_index
+        track = tracks[i]
+        if track.codec == "aac" and _is_adts(pkt) and not track.template.codec_context.extradata:
+            track.packets.append(_without_adts(pkt, track))  # MPEG-TS AAC: Matroska wants it raw
+            continue
         if i not in filters:
-            tracks[i].packets.append(pkt)
+            track.packets.append(pkt)
             continue
         tb = pkt.time_base
         for out in filters[i].filter(pkt):  # Annex B with the rung's SPS/PPS on its keyframe...
@@ -314,6 +321,20 @@ def _adts_fixed(asc: bytes, what: str) -> bytes | None:
 def _is_adts(pkt: av.Packet) -> bool:
     head = bytes(memoryview(pkt)[:2]) if pkt.size >= 2 else b""
     return len(head) == 2 and head[0] == 0xFF and head[1] & 0xF0 == 0xF0
+
+
+def _without_adts(pkt: av.Packet, track: DemuxedTrack) -> av.Packet:
+    """The raw AAC frame of an ADTS packet; the track learns its AudioSpecificConfig."""
+    head = bytes(memoryview(pkt)[:9])
+    obj, sfi = (head[2] >> 6) + 1, (head[2] >> 2) & 0xF
+    channels = ((head[2] & 1) << 2) | (head[3] >> 6)
+    if track.extradata is None:
+        track.extradata = ((obj << 11) | (sfi << 7) | (channels << 3)).to_bytes(2, "big")
+    out = av.Packet(bytes(pkt)[7 if head[1] & 1 else 9:])
+    out.time_base = pkt.time_base
+    out.pts, out.dts, out.duration = pkt.pts, pkt.dts, pkt.duration
+    out.is_keyframe = True
+    return out
 
 
 def _with_adts(pkt: av.Packet, fixed: bytes) -> av.Packet:

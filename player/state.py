@@ -71,6 +71,7 @@ class SessionStats:
     # (content start, duration, kbps) of every segment handed to the decoder
     segments: list[tuple[float, float, float]] = field(default_factory=list)
     last_position_s: float = 0.0
+    anchored: bool = False  # a position was seen since the start or the last seek
     furthest_position_s: float = 0.0
     played_s: float = 0.0
     fatal: bool = False
@@ -99,6 +100,13 @@ class SessionStats:
 
     def on_position(self, position_s: float, playing: bool) -> None:
         """Accumulate content time actually played (not seeks, not pauses)."""
+        if not self.anchored:
+            # The first position after a start or seek only anchors: content may begin
+            # later than the requested time (HLS TS streams start at 1.4 s, say).
+            self.anchored = True
+            self.last_position_s = position_s
+            self.furthest_position_s = max(self.furthest_position_s, position_s)
+            return
         delta = position_s - self.last_position_s
         if playing and 0 < delta < 2.0:  # larger jumps are seeks
             self.played_s += delta

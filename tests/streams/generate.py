@@ -190,6 +190,23 @@ def _codec_variant(out: Path, video: list[str], audio: list[str], extra: list[st
           "-use_timeline", "0", "manifest.mpd"], out)
 
 
+def _hls_ts(out: Path) -> None:
+    """HLS with MPEG-TS segments (H.264 + ADTS AAC muxed), two variants."""
+    out.mkdir(parents=True)
+    master = ["#EXTM3U"]
+    for name, size, rate in (("lo", "160x90", "100k"), ("hi", "320x180", "400k")):
+        (out / name).mkdir()
+        _run(["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate={FPS}:duration={CODEC_CLIP_S}",
+              "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={CODEC_CLIP_S}",
+              "-s", size, "-c:v", "libx264", "-preset", "ultrafast", "-sc_threshold", "0", *_GOP, "-b:v", rate,
+              "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", str(CODEC_SEG_S), "-hls_playlist_type", "vod",
+              "-hls_segment_filename", "s%d.ts", "index.m3u8"], out / name)
+        bandwidth = int(rate[:-1]) * 1000 + 70_000
+        master += [f'#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={size},CODECS="avc1.42c00c,mp4a.40.2"',
+                   f"{name}/index.m3u8"]
+    (out / "master.m3u8").write_text("\n".join(master) + "\n")
+
+
 def _key() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
@@ -208,10 +225,12 @@ def build(base: Path | None = None) -> dict[str, Variant]:
             _corrupt(work / "dash", work / "corrupt")
             for name, video, audio, extra in CODECS:
                 _codec_variant(work / name, video, audio, extra)
+            _hls_ts(work / "hls-ts-h264-aac")
             (work / "done").write_text("ok")
             shutil.rmtree(root, ignore_errors=True)
             work.rename(root)
     codecs = {name: Variant(name, root / name, "manifest.mpd") for name, *_ in CODECS}
+    codecs["hls-ts-h264-aac"] = Variant("hls-ts-h264-aac", root / "hls-ts-h264-aac", "master.m3u8")
     return codecs | {
         "dash-vtt-sidecar": Variant("dash-vtt-sidecar", root / "dash", "vtt.mpd", "en"),
         "dash-ttml-sidecar": Variant("dash-ttml-sidecar", root / "dash", "ttml.mpd", "en"),

@@ -1,5 +1,5 @@
 """Every common codec through the real engine and mpv (vo=null, ao=null): H.264, HEVC,
-AV1, VP9 video; AAC, Opus, FLAC, AC-3, E-AC-3 audio; fMP4 and WebM segments. Each plays
+AV1, VP9 video; AAC, Opus, FLAC, AC-3, E-AC-3 audio; fMP4, WebM and MPEG-TS (HLS) segments. Each plays
 to its end with a rung switch (160x90 -> 320x180) at a segment boundary and no decode error."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.streams.player_run import play
 pytestmark = [pytest.mark.mpv, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("name", [name for name, *_ in CODECS])
+@pytest.mark.parametrize("name", [name for name, *_ in CODECS] + ["hls-ts-h264-aac"])
 def test_plays_with_a_rung_switch_and_no_decode_error(name, variants, static_server):
     played = play(url_of(static_server, variants[name]), switch=True)
     summary = played.summary
