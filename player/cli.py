@@ -85,7 +85,7 @@ def report_failure(args: argparse.Namespace, exc: Any, prog: str = "marquee play
         _write_json(args.summary_json, {"ok": False, "errors": [exc.user_message], "startup_ms": None,
                                         "start_s": args.start or 0.0, "played_s": 0.0, "stall_count": 0,
                                         "stall_ms": 0.0, "switches": 0, "avg_bitrate_kbps": 0.0,
-                                        "failovers": 0})
+                                        "failovers": 0, "decode_errors": 0})
     return 2
 
 

@@ -85,6 +85,7 @@ class PlaybackSummary:
     failovers: int
     errors: list[str]
     ok: bool = True
+    decode_errors: int = 0  # error lines of mpv's decoders (player.decode_health)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

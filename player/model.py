@@ -23,6 +23,7 @@ from typing import Any
 
 from abr.api import Controller, Decision, DecisionContext, Ladder
 from marquee.errors import MarqueeError, MediaError
+from player.decode_health import DecodeHealth
 from player.events import (
     AbrDecision,
     Ended,
@@ -57,6 +58,7 @@ class PlaybackModel:
     def __init__(self, title: str, start_s: float, *, max_bitrate_kbps: float | None = None) -> None:
         self.machine = PlaybackStateMachine()
         self.stats = SessionStats(start_s=start_s, last_position_s=start_s)
+        self.decode = DecodeHealth()
         self.snap = PlaybackSnapshot(title=title, position_s=start_s)
         self.requested_start_s = start_s
         self.max_bitrate_kbps = max_bitrate_kbps
@@ -224,6 +226,11 @@ class PlaybackModel:
             level, prefix, text = value
             if level in ("error", "fatal"):
                 self._emit(MpvLog(now, level=level, prefix=prefix, text=str(text).strip()))
+            if self.decode.observe(level, prefix, str(text)):
+                self.stats.decode_errors = self.decode.errors
+                if self.decode.failed and not self.done:
+                    self._fail(MediaError(f"{self.decode.errors} decode errors", code="decode_errors",
+                                          user_message=self.decode.message()), now)
         return self._take()
 
     def pause(self) -> None:
@@ -242,6 +249,7 @@ class PlaybackModel:
         self.seeking_since = now
         self._go(S.SEEKING, now)
         self.stats.last_position_s = target
+        self.stats.anchored = False
         self._update(now, position_s=target)  # the buffer is measured from here on
         return target, self._take()
 

@@ -27,6 +27,7 @@ from marquee.errors import MediaError
 from player.feed import ByteFeed
 from player.mpv_events import EventCallback, MpvEvent, MpvStatus
 from player.mpv_stream import ReadStats
+from player.nal import length_prefixed_to_annexb
 from player.remux import TS_OFFSET_S
 
 log = logging.getLogger("marquee.player.mpv_fake")
@@ -211,8 +212,7 @@ class FakeMpvPlayer:
 
     def _play(self, feed: ByteFeed, stop: threading.Event) -> None:
         src = _FeedFile(feed, self.read_stats, stop, self._clock, self._starving)
-        with av.open(src, "r", format="mpegts",
-                     options={"probesize": "65536", "analyzeduration": "500000"}) as inp:
+        with av.open(src, "r", options={"probesize": "65536", "analyzeduration": "500000"}) as inp:  # TS or Matroska
             if stop.is_set():
                 return
             self._emit("loaded")
@@ -280,9 +280,12 @@ class FakeMpvPlayer:
 
 def _frame_size(codec: str, pkt: av.Packet) -> tuple[int, int] | None:
     """Decode one keyframe in a fresh decoder to learn its size (the rung)."""
-    try:
-        ctx: Any = av.CodecContext.create(codec, "r")
-        frames = list(ctx.decode(pkt)) + list(ctx.decode(None))
-    except av.FFmpegError:
-        return None
-    return (frames[0].width, frames[0].height) if frames else None
+    for data in (None, length_prefixed_to_annexb(bytes(pkt)) if codec in ("h264", "hevc") else None):
+        try:
+            ctx: Any = av.CodecContext.create(codec, "r")
+            frames = list(ctx.decode(pkt if data is None else av.Packet(data))) + list(ctx.decode(None))
+        except av.FFmpegError:
+            frames = []
+        if frames:  # Matroska H.264/HEVC is length-prefixed: a bare decoder wants Annex B
+            return frames[0].width, frames[0].height
+    return None

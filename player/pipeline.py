@@ -31,7 +31,7 @@ from player.manifest.model import Representation, SegmentRef
 from player.manifest.sidx import with_sidx_segments
 from player.model import Command, PlaybackModel, SegmentPlaced
 from player.net import HARD_CAP_BYTES, segment_cap
-from player.remux import SegmentData, SegmentError, TsRemuxer
+from player.remux import SegmentData, SegmentError, StreamRemuxer
 from player.tracks import Tracks
 
 log = logging.getLogger("marquee.session")
@@ -67,7 +67,7 @@ class SegmentPipeline:
         self.settings = settings
         self._init_cache: dict[str, bytes] = {}
 
-    async def run(self, feed: ByteFeed, remuxer: TsRemuxer, index: int) -> None:
+    async def run(self, feed: ByteFeed, remuxer: StreamRemuxer, index: int) -> None:
         """Fill ``feed`` from segment ``index`` to the end; a failure ends the playback."""
         queue: asyncio.Queue[_Ready | None] = asyncio.Queue(maxsize=max(1, self.settings.ready_ahead))
         writer = asyncio.ensure_future(self._write(feed, queue))
@@ -115,7 +115,7 @@ class SegmentPipeline:
             if seg is not None:
                 self.apply(self.model.segment_placed(seg, self.now()))
 
-    async def _segment(self, remuxer: TsRemuxer, index: int) -> _Ready:
+    async def _segment(self, remuxer: StreamRemuxer, index: int) -> _Ready:
         decision, commands = self.model.decide(self.controller, self.tracks.ladder, index, self.now())
         self.apply(commands)
         rung = decision.rung
@@ -151,7 +151,7 @@ class SegmentPipeline:
         self.apply(self.model.segment_ready(placed, self.now()))
         return _Ready(data, placed)
 
-    async def _remux(self, remuxer: TsRemuxer, video: SegmentData, audio: SegmentData | None) -> bytes:
+    async def _remux(self, remuxer: StreamRemuxer, video: SegmentData, audio: SegmentData | None) -> bytes:
         if self.settings.remux_in_worker:
             result = await asyncio.to_thread(remuxer.remux, video, audio)
         else:

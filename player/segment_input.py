@@ -1,5 +1,7 @@
 """Reading one fetched segment: validate its boxes (or TS packets), demux it with PyAV,
-and bring its packets into the form the MPEG-TS muxer takes (Annex B video, ADTS AAC).
+and bring its packets into the form the output muxer takes: for Matroska (the engine's
+stream), length-prefixed H.264/HEVC with the rung's parameter sets in-band on its first
+keyframe, everything else as it came; for MPEG-TS, Annex B video and ADTS AAC.
 
 Errors are ``SegmentError`` (recoverable: these bytes are damaged, another OCA's copy
 may not be) or ``MediaError`` (the codec or container cannot be played at all).
@@ -16,10 +18,17 @@ import av
 import av.bitstream
 
 from marquee.errors import MediaError, Severity
+from player.decode_health import codec_name
+from player.nal import annexb_to_length_prefixed, nal_length_size
 
 _ANNEXB_FILTERS = {"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}
 _VIDEO_AS_IS = {"mpeg2video"}
 _AUDIO_AS_IS = {"ac3", "eac3", "mp3", "mp2"}
+# What Matroska carries for mpv (names of FFmpeg's codecs, not of its decoders).
+MKV_VIDEO = {"h264", "hevc", "av1", "vp9", "vp8", "mpeg2video"}
+MKV_AUDIO = {"aac", "opus", "ac3", "eac3", "flac", "mp3", "mp2", "vorbis"}
+_CODEC_OF_DECODER = {"libdav1d": "av1", "libaom-av1": "av1", "libvpx-vp9": "vp9", "libvpx": "vp8",
+                     "libopus": "opus", "ac3_fixed": "ac3", "aac_fixed": "aac", "mp3float": "mp3"}
 
 
 class SegmentError(MediaError):
@@ -52,19 +61,30 @@ class DemuxedTrack:
     width: int = 0
     height: int = 0
     sample_rate: int = 0
+    template: Any = None  # Matroska: the input stream the output stream copies (codec, extradata)
+    nal_size: int = 4  # Matroska H.264/HEVC: bytes of each NAL length prefix
+    extradata: bytes | None = None  # Matroska: codec private data the template lacks (AAC from ADTS)
 
 
 # ---------------------------------------------------------------------- demux
 
 
-def demux(seg: SegmentData, what: str) -> list[DemuxedTrack]:
+def demux(seg: SegmentData, what: str, container: str = "mpegts") -> list[DemuxedTrack]:
+    """The tracks of one segment, their packets in the form ``container`` takes."""
     data = seg.init + seg.media
     if not seg.media:
         raise SegmentError(f"{what} is empty", code="empty_segment")
     if data[:4] == b"\x1a\x45\xdf\xa3":
-        raise MediaError(f"{what} is WebM/Matroska; only fMP4 and MPEG-TS segments are supported",
-                         code="unsupported_container",
-                         user_message="This video uses a format (WebM) that Marquee cannot play yet.")
+        if container != "matroska":
+            raise MediaError(f"{what} is WebM/Matroska; an MPEG-TS stream cannot carry it",
+                             code="unsupported_container",
+                             user_message="This video uses a format (WebM) that Marquee cannot play yet.")
+        try:  # the init segment's EBML header and Tracks, then the media segment's Clusters
+            inp = av.open(io.BytesIO(data), "r", format="matroska", options={"probesize": "4096", "analyzeduration": "0"})
+            return _read_tracks(inp, what, container)
+        except av.FFmpegError as exc:
+            raise SegmentError(f"{what} does not parse: {exc}", code="corrupt_segment",
+                               user_message="A piece of the video was damaged.") from exc
     is_ts = not seg.init and seg.media[:1] == b"\x47"
     if is_ts:
         _check_ts(seg.media, what)
@@ -76,14 +96,19 @@ def demux(seg: SegmentData, what: str) -> list[DemuxedTrack]:
         # fMP4 declares every codec parameter in its moov: no need for FFmpeg to probe
         # frames (that probing was ~80% of the remux cost).
         options = {} if is_ts else {"probesize": "4096", "analyzeduration": "0"}
-        with av.open(io.BytesIO(data), "r", format="mpegts" if is_ts else None, options=options) as inp:
-            return _read_tracks(inp, what)
+        inp = av.open(io.BytesIO(data), "r", format="mpegts" if is_ts else None, options=options)
+        if container == "matroska":
+            return _read_tracks(inp, what, container)  # stays open: the output copies its streams
+        with inp:
+            return _read_tracks(inp, what, container)
     except av.FFmpegError as exc:
         raise SegmentError(f"{what} does not parse: {exc}", code="corrupt_segment",
                            user_message="A piece of the video was damaged.") from exc
 
 
-def _read_tracks(inp: Any, what: str) -> list[DemuxedTrack]:
+def _read_tracks(inp: Any, what: str, container: str = "mpegts") -> list[DemuxedTrack]:
+    if container == "matroska":
+        return _read_for_matroska(inp, what)
     tracks: dict[int, DemuxedTrack] = {}
     filters: dict[int, Any] = {}
     adts: dict[int, bytes | None] = {}
@@ -132,12 +157,66 @@ def _read_tracks(inp: Any, what: str) -> list[DemuxedTrack]:
     return result
 
 
-def _unsupported(codec: str) -> MediaError:
+def _read_for_matroska(inp: Any, what: str) -> list[DemuxedTrack]:
+    tracks: dict[int, DemuxedTrack] = {}
+    filters: dict[int, Any] = {}
+    for s in inp.streams:
+        if s.type not in ("video", "audio"):
+            continue
+        name = _CODEC_OF_DECODER.get(s.codec_context.name, s.codec_context.name)
+        if name not in (MKV_VIDEO if s.type == "video" else MKV_AUDIO):
+            raise _unsupported(name, "Matroska")
+        track = DemuxedTrack(s.type, name, [], template=s)
+        if s.type == "video":
+            track.width, track.height = s.codec_context.width, s.codec_context.height
+            size = nal_length_size(name, bytes(s.codec_context.extradata or b""))
+            if name in _ANNEXB_FILTERS and size is not None:  # fMP4: length-prefixed, avcC/hvcC
+                if size < 3:
+                    raise _unsupported(name, f"Matroska (NAL lengths of {size} bytes)")
+                track.nal_size = size
+                filters[s.index] = av.bitstream.BitStreamFilterContext(_ANNEXB_FILTERS[name], s)
+            # else (MPEG-TS): Annex B with parameter sets in-band already; the Matroska muxer
+            # writes the header from the Annex B extradata and length-prefixes the packets.
+        else:
+            track.sample_rate = s.codec_context.sample_rate
+        tracks[s.index] = track
+    if not tracks:
+        raise SegmentError(f"{what} has no audio or video stream", code="corrupt_segment")
+    for pkt in inp.demux(*[inp.streams[i] for i in tracks]):
+        if pkt.size == 0:
+            continue
+        if pkt.is_corrupt:
+            raise SegmentError(f"{what} has a corrupt packet at pts {pkt.pts}", code="corrupt_segment")
+        i = pkt.stream_index
+        track = tracks[i]
+        if track.codec == "aac" and _is_adts(pkt) and not track.template.codec_context.extradata:
+            track.packets.append(_without_adts(pkt, track))  # MPEG-TS AAC: Matroska wants it raw
+            continue
+        if i not in filters:
+            track.packets.append(pkt)
+            continue
+        tb = pkt.time_base
+        for out in filters[i].filter(pkt):  # Annex B with the rung's SPS/PPS on its keyframe...
+            framed = av.Packet(annexb_to_length_prefixed(bytes(out), tracks[i].nal_size))  # ...length-prefixed again
+            framed.time_base = tb
+            framed.pts, framed.dts, framed.duration = out.pts, out.dts, out.duration
+            framed.is_keyframe = out.is_keyframe
+            tracks[i].packets.append(framed)
+    result = [t for t in tracks.values() if t.packets]
+    for t in result:
+        if t.kind == "video" and not t.packets[0].is_keyframe:
+            raise SegmentError(f"{what} does not start with a keyframe", code="corrupt_segment")
+    if not result:
+        raise SegmentError(f"{what} holds no packets", code="corrupt_segment")
+    return result
+
+
+def _unsupported(codec: str, container: str = "MPEG-TS") -> MediaError:
+    name = codec_name(codec)
     return MediaError(
-        f"codec {codec!r} cannot be carried in MPEG-TS for mpv (supported: H.264, HEVC, "
-        f"MPEG-2 video, AAC, AC-3, E-AC-3, MP3)",
+        f"codec {name} ({codec}) cannot be carried in {container} for mpv",
         code="unsupported_codec",
-        user_message=f"This video uses a format ({codec}) that Marquee cannot play yet.",
+        user_message=f"This video uses a format ({name}) that Marquee cannot play yet.",
     )
 
 
@@ -242,6 +321,20 @@ def _adts_fixed(asc: bytes, what: str) -> bytes | None:
 def _is_adts(pkt: av.Packet) -> bool:
     head = bytes(memoryview(pkt)[:2]) if pkt.size >= 2 else b""
     return len(head) == 2 and head[0] == 0xFF and head[1] & 0xF0 == 0xF0
+
+
+def _without_adts(pkt: av.Packet, track: DemuxedTrack) -> av.Packet:
+    """The raw AAC frame of an ADTS packet; the track learns its AudioSpecificConfig."""
+    head = bytes(memoryview(pkt)[:9])
+    obj, sfi = (head[2] >> 6) + 1, (head[2] >> 2) & 0xF
+    channels = ((head[2] & 1) << 2) | (head[3] >> 6)
+    if track.extradata is None:
+        track.extradata = ((obj << 11) | (sfi << 7) | (channels << 3)).to_bytes(2, "big")
+    out = av.Packet(bytes(pkt)[7 if head[1] & 1 else 9:])
+    out.time_base = pkt.time_base
+    out.pts, out.dts, out.duration = pkt.pts, pkt.dts, pkt.duration
+    out.is_keyframe = True
+    return out
 
 
 def _with_adts(pkt: av.Packet, fixed: bytes) -> av.Packet:

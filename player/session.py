@@ -32,7 +32,7 @@ from player.model import Command, Emit, Finish, PlaybackModel, Publish, RestartF
 from player.oca.ranking import OcaStats
 from player.oca.store import origin_of
 from player.pipeline import PipelineSettings, SegmentPipeline
-from player.remux import TsRemuxer
+from player.remux import TS_OFFSET_S, StreamRemuxer
 from player.state import SessionStats
 from player.subtitles import Subtitles
 from player.tracks import Tracks, select_tracks
@@ -291,7 +291,7 @@ class PlaybackSession:
         if self._feed is not None:
             self._feed.abort()
         self._feed = ByteFeed(capacity)
-        self.subtitles.stream_opened()
+        self.subtitles.stream_opened(TS_OFFSET_S)  # the StreamRemuxer below keeps this offset
         self.output.play_feed(self._feed, start_s=position_s if position_s > 0 else None)
         return self._feed, position_s
 
@@ -311,7 +311,7 @@ class PlaybackSession:
             self._open_feed(position_s, capacity)
         assert self._feed is not None
         self.apply(self.model.feed_restarted(position_s, ref.segments[index].start_s if ref.segments else position_s))
-        self._producer = self._spawn(self.pipeline.run(self._feed, TsRemuxer(), index), "the segment pipeline",
+        self._producer = self._spawn(self.pipeline.run(self._feed, StreamRemuxer(), index), "the segment pipeline",
                                      fatal=True)
 
     # --------------------------------------------------------- mpv events

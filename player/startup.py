@@ -17,12 +17,13 @@ from typing import Callable
 import httpx
 
 from marquee.clock import Clock
-from marquee.errors import ManifestError, NetworkError
+from marquee.errors import ManifestError, MediaError, NetworkError
 from player import net
 from player.control import PlayRequest
 from player.events import PlayerEvent
 from player.fetch import Fetcher, OcaPool
 from player.manifest.loader import load_manifest
+from player.manifest.protection import refusal
 from player.manifest.model import Presentation, Representation
 from player.oca.ranking import OcaRanker, OcaStats
 from player.oca.store import origin_of
@@ -55,7 +56,8 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
         try:
             presentation = await load_manifest(client, request.manifest_url)
         except NetworkError as exc:
-            raise NetworkError(exc.message, user_message="The stream could not be reached.") from exc
+            said = exc.user_message if exc.code == "manifest_timeout" else "The stream could not be reached."
+            raise NetworkError(exc.message, user_message=said, code=exc.code) from exc
         finally:
             net.stop_following_user_url(token)
         ordered = sorted(presentation.base_urls or (), key=lambda b: (b.priority, -b.weight))
@@ -70,6 +72,11 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
             "live streams are not supported yet",
             user_message="This is a live stream; Marquee plays on-demand titles only for now.",
         )
+    systems = [name for period in presentation.periods for track in period.tracks
+               for rep in track.representations if rep.encrypted for name in (rep.protection or ("CENC",))]
+    if systems:
+        raise MediaError(f"encrypted stream ({', '.join(dict.fromkeys(systems))})", code="encrypted",
+                         user_message=refusal(systems))
     if len(presentation.periods) > 1:
         log.warning("multi-period manifest: playing the first period only")
     return presentation, origins

@@ -71,9 +71,11 @@ class SessionStats:
     # (content start, duration, kbps) of every segment handed to the decoder
     segments: list[tuple[float, float, float]] = field(default_factory=list)
     last_position_s: float = 0.0
+    anchored: bool = False  # a position was seen since the start or the last seek
     furthest_position_s: float = 0.0
     played_s: float = 0.0
     fatal: bool = False
+    decode_errors: int = 0  # mpv's decode error lines (player.decode_health)
 
     def on_event(self, event: PlayerEvent) -> None:
         if isinstance(event, Startup) and self.startup_ms is None:
@@ -98,6 +100,13 @@ class SessionStats:
 
     def on_position(self, position_s: float, playing: bool) -> None:
         """Accumulate content time actually played (not seeks, not pauses)."""
+        if not self.anchored:
+            # The first position after a start or seek only anchors: content may begin
+            # later than the requested time (HLS TS streams start at 1.4 s, say).
+            self.anchored = True
+            self.last_position_s = position_s
+            self.furthest_position_s = max(self.furthest_position_s, position_s)
+            return
         delta = position_s - self.last_position_s
         if playing and 0 < delta < 2.0:  # larger jumps are seeks
             self.played_s += delta
@@ -124,5 +133,6 @@ class SessionStats:
             avg_bitrate_kbps=round(self.avg_bitrate_kbps(), 1),
             failovers=self.failovers,
             errors=list(self.errors),
+            decode_errors=self.decode_errors,
             ok=not self.fatal and self.startup_ms is not None,
         )

@@ -28,6 +28,7 @@ from player.manifest._common import (
     parse_frame_rate,
     parse_iso_duration,
 )
+from player.manifest.protection import dash_system
 from player.manifest.model import BaseUrl, ContentSteering, Period, Presentation, Representation, SegmentRef, Track, TrackKind
 
 # Attributes mpegdash converts with int()/float(); checked first so a bad value
@@ -408,6 +409,8 @@ class _Builder:
             index_range=index_range,
             encrypted=bool(r.content_protections or a.content_protections),
             sidx_time_offset_s=time_offset,
+            protection=tuple(dict.fromkeys(
+                dash_system(str(cp.scheme_id_uri or "")) for cp in (r.content_protections or a.content_protections or []))),
         )
 
     @staticmethod

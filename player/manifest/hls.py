@@ -21,6 +21,7 @@ import m3u8
 
 from marquee.errors import ManifestError
 from player.manifest import hls_lines
+from player.manifest.protection import hls_system
 from player.manifest._common import MAX_MANIFEST_BYTES, directory_of, fail, is_absolute, relativize
 from player.manifest.model import BaseUrl, ContentSteering, SegmentRef
 
@@ -100,6 +101,7 @@ class HlsMediaPlaylist:
     is_live: bool
     target_duration_s: float | None
     encrypted: bool
+    protection: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()  # segment URIs as written, for the URL rule
     init_ref: str | None = None
 
@@ -196,11 +198,13 @@ def _parse_media(text: str, url: str) -> HlsMediaPlaylist:
     start = 0.0
     segments = []
     encrypted = False
+    systems: list[str] = []
     init_info = None
     for raw, lines in zip(raw_segments, scan.segments):
         key = raw.get("key") or {}
         if key.get("method") and str(key["method"]).upper() != "NONE":
             encrypted = True
+            systems.append(hls_system(str(key["method"]), key.get("keyformat")))
         init_info = init_info or raw.get("init_section")
         byte_range = lines.byte_range
         segments.append(
@@ -239,6 +243,7 @@ def _parse_media(text: str, url: str) -> HlsMediaPlaylist:
         is_live=not parsed.get("is_endlist") and playlist_type != "VOD",
         target_duration_s=float(target) if target is not None else None,
         encrypted=encrypted,
+        protection=tuple(dict.fromkeys(systems)),
         refs=tuple(str(raw["uri"]) for raw in raw_segments),
         init_ref=init_ref,
     )

@@ -123,6 +123,7 @@ def _representation(pl: HlsMediaPlaylist, parent: str, refs: _References, **fiel
         init=init,
         segments=segments,
         encrypted=pl.encrypted,
+        protection=pl.protection,
         **fields,
     )
 

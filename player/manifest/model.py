@@ -106,6 +106,7 @@ class Representation:
     subtitle_group: str | None = None
     encrypted: bool = False
     sidx_time_offset_s: float = 0.0
+    protection: tuple[str, ...] = ()  # the systems named (player.manifest.protection): "Widevine", "AES-128"...
 
     @property
     def needs_index(self) -> bool:

@@ -218,12 +218,20 @@ def test_positions_are_published_at_most_every_100_ms() -> None:
 def test_played_time_counts_playing_only() -> None:
     m = ready_model()
     m.output("first-frame", None, 0.3)
-    for i in range(1, 11):
+    for i in range(0, 11):  # mpv reports the first frame's position first; it anchors the count
         m.output("position", i * 0.5, 0.3 + i * 0.5)
     m.pause()
     m.output("paused", True, 6.0)
     m.output("position", 5.2, 6.1)  # a frame stepped while paused
     assert m.stats.summary().played_s == pytest.approx(5.0)
+
+
+def test_a_stream_that_starts_later_than_zero_counts_from_its_first_frame() -> None:
+    m = ready_model()  # HLS MPEG-TS from ffmpeg: the first frame is at 1.4 s
+    m.output("first-frame", None, 0.3)
+    for i in range(0, 5):
+        m.output("position", 1.4 + i * 0.5, 0.3 + i * 0.5)
+    assert m.stats.summary().played_s == pytest.approx(2.0)
 
 
 def test_the_all_ocas_down_message_shows_until_a_segment_arrives() -> None:

@@ -251,3 +251,38 @@ def test_remux_cpu_cost_at_1080p(media_root, capsys) -> None:
         print(f"\nremux 1080p: {cpu * 1000:.0f} ms CPU for {content_s:.0f} s of content "
               f"({nbytes / content_s * 8 / 1e6:.1f} Mbit/s) = {pct:.2f}% of one core")
     assert pct < 10.0
+
+
+# ------------------------------------------------------------------ Matroska
+
+
+def test_matroska_stream_switches_rungs_without_a_decoder_error(dash_content) -> None:
+    """The engine's stream: one Matroska muxer for the life of the stream; a rung switch
+    carries the new rung's SPS/PPS in-band, so 720p -> 144p -> 720p decodes clean."""
+    from player.remux import StreamRemuxer
+
+    rm = StreamRemuxer()
+    data = bytearray()
+    for n, rung in enumerate([1, 0, 1], start=1):
+        data += rm.remux(dash_content.video(rung, n), dash_content.audio(n)).data
+    data += rm.finish()
+    assert bytes(data[:4]) == b"\x1a\x45\xdf\xa3"  # EBML
+    frames = []
+    with av.logging.Capture() as logs:
+        with av.open(io.BytesIO(bytes(data)), format="matroska") as c:
+            for f in c.decode(video=0):
+                frames.append((round(float(f.time), 3), f.width, f.height))
+    assert [m for m in logs if m[0] <= av.logging.WARNING] == []
+    sizes = [(w, h) for _, w, h in frames]
+    assert sizes[0] == RUNGS[1] and RUNGS[0] in sizes and sizes[-1] == RUNGS[1]
+    assert frames[0][0] == pytest.approx(TS_OFFSET_S, abs=1e-3)  # source time + the fixed offset
+
+
+def test_annexb_and_length_prefixed_framings_round_trip() -> None:
+    from player.nal import annexb_to_length_prefixed, length_prefixed_to_annexb
+
+    nals = [b"\x67\x42\x00\x1e", b"\x68\xce", b"\x65" + b"\x11" * 300]
+    annexb = b"\x00\x00\x00\x01" + nals[0] + b"\x00\x00\x01" + nals[1] + b"\x00\x00\x00\x01" + nals[2]
+    prefixed = annexb_to_length_prefixed(annexb)
+    assert prefixed == b"".join(len(n).to_bytes(4, "big") + n for n in nals)
+    assert annexb_to_length_prefixed(length_prefixed_to_annexb(prefixed)) == prefixed

@@ -44,7 +44,7 @@ def test_stats_fold_events_into_the_summary():
     stats.on_event(ev("stall_end", stall_ms=250.0))
     stats.on_event(ev("failover", from_oca="a", to_oca="b"))
     stats.on_event(ev("error", message="No server is answering", code="all_ocas_down", recoverable=True))
-    for pos in (30.5, 31.0, 31.5, 32.0, 33.0, 33.9):
+    for pos in (30.0, 30.5, 31.0, 31.5, 32.0, 33.0, 33.9):  # the first frame anchors the count
         stats.on_position(pos, playing=True)
     stats.on_position(120.0, playing=True)  # a seek: not played time
     summary = stats.summary()
