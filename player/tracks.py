@@ -62,11 +62,15 @@ def select_tracks(presentation: Presentation, audio_language: str | None) -> Tra
     for rep in reps:
         unique.setdefault(rep.bandwidth, rep)
     video = tuple(unique.values())
+    declared = tuple(r for r in video if r.bandwidth > 0)
+    if declared and len(declared) < len(video):  # a rendition without a bit rate cannot be ranked: left out
+        video = declared
+    bitrates = tuple(float(r.bandwidth) or _nominal_bps(r) for r in video)
     audio_tracks = {language: tracks[0] for language, tracks in period.audio_by_language().items()}
     lang: str | None = audio_language if audio_language in audio_tracks else next(iter(audio_tracks), None)
     durations = [s.duration_s for s in video[0].segments] or [2.0]
     ladder = Ladder(
-        bitrates_bps=tuple(float(r.bandwidth) for r in video),
+        bitrates_bps=bitrates,
         segment_seconds=statistics.median(durations),
         segment_sizes=_segment_sizes(video),
         segment_count=len(video[0].segments) or None,
@@ -79,8 +83,19 @@ def select_tracks(presentation: Presentation, audio_language: str | None) -> Tra
         text=period.text_tracks(),
         ladder=ladder,
         duration_s=presentation.duration_s or sum(durations),
-        rungs=tuple(Rung(float(r.bandwidth), r.width or 0, r.height or 0) for r in video),
+        rungs=tuple(Rung(bps, r.width or 0, r.height or 0) for bps, r in zip(bitrates, video)),
     )
+
+
+def _nominal_bps(rep: Representation) -> float:
+    """A stand-in bit rate for the one rendition of a stream that declares none (an HLS media
+    playlist opened directly): its mean from the segment sizes when the manifest gives them, else
+    1 bit/s (a ladder of one rung is never compared). The fetch cap still uses the declared 0,
+    so such segments get the hard cap, not one derived from the stand-in."""
+    sized = [(s.size_bytes, s.duration_s) for s in rep.segments if s.size_bytes and s.duration_s > 0]
+    if sized:
+        return max(1.0, sum(b for b, _ in sized) * 8 / sum(d for _, d in sized))
+    return 1.0
 
 
 def _segment_sizes(video: tuple[Representation, ...]) -> tuple[tuple[int, ...], ...] | None:
