@@ -43,7 +43,7 @@ def main() -> int:
         Journal.mark_done_many = marked  # type: ignore[method-assign, assignment]
     else:
         raise SystemExit(f"unknown step {step!r}")
-    from marquee.cli import main as marquee_main
+    from app.cli import main as marquee_main
 
     return marquee_main(argv)
 
