@@ -67,6 +67,13 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
         if not bases:
             bases = {label: request.manifest_url.rsplit("/", 1)[0] + "/"}
         origins = Origins(bases, {k: k for k in bases}, list(bases))
+    check_playable(presentation)
+    return presentation, origins
+
+
+def check_playable(presentation: Presentation) -> None:
+    """Refuse, in plain words, what the engine cannot play yet rather than play it wrong and
+    report success: live, encrypted, and several periods (it would play the first one only)."""
     if presentation.is_live:
         raise ManifestError(
             "live streams are not supported yet",
@@ -78,8 +85,11 @@ async def load(client: httpx.AsyncClient, request: PlayRequest, clock: Clock,
         raise MediaError(f"encrypted stream ({', '.join(dict.fromkeys(systems))})", code="encrypted",
                          user_message=refusal(systems))
     if len(presentation.periods) > 1:
-        log.warning("multi-period manifest: playing the first period only")
-    return presentation, origins
+        raise ManifestError(
+            f"{len(presentation.periods)} periods: only single-period presentations are supported yet",
+            user_message=f"This stream is made of {len(presentation.periods)} parts (periods); Marquee plays "
+                         "streams of one part only for now.",
+        )
 
 
 async def race_manifest(client: httpx.AsyncClient, order: list[str], bases: dict[str, str], path: str,
