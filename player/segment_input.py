@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 import av
 import av.bitstream
@@ -148,13 +148,7 @@ def _read_tracks(inp: Any, what: str, container: str = "mpegts") -> list[Demuxed
     for i, f in filters.items():
         for out in f.filter(None):
             tracks[i].packets.append(out)
-    result = [t for t in tracks.values() if t.packets]
-    for t in result:
-        if t.kind == "video" and not t.packets[0].is_keyframe:
-            raise SegmentError(f"{what} does not start with a keyframe", code="corrupt_segment")
-    if not result:
-        raise SegmentError(f"{what} holds no packets", code="corrupt_segment")
-    return result
+    return _checked(tracks.values(), what)
 
 
 def _read_for_matroska(inp: Any, what: str) -> list[DemuxedTrack]:
@@ -202,7 +196,13 @@ def _read_for_matroska(inp: Any, what: str) -> list[DemuxedTrack]:
             framed.pts, framed.dts, framed.duration = out.pts, out.dts, out.duration
             framed.is_keyframe = out.is_keyframe
             tracks[i].packets.append(framed)
-    result = [t for t in tracks.values() if t.packets]
+    return _checked(tracks.values(), what)
+
+
+def _checked(tracks: Iterable[DemuxedTrack], what: str) -> list[DemuxedTrack]:
+    """The tracks that hold packets; a segment whose video does not open on a keyframe, or that
+    holds nothing, is corrupt (both readers apply the same rule)."""
+    result = [t for t in tracks if t.packets]
     for t in result:
         if t.kind == "video" and not t.packets[0].is_keyframe:
             raise SegmentError(f"{what} does not start with a keyframe", code="corrupt_segment")
